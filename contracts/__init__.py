@@ -1,0 +1,1 @@
+"""The contracts, shipped as package data (see pyproject.toml)."""
