@@ -9,6 +9,7 @@ from pathlib import Path
 
 from chat_contracts import lint
 from chat_contracts.documents import Document, DocumentError, contracts_dir
+from chat_contracts.registry import UnknownProviderError, get_provider, provider_names
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -37,6 +38,54 @@ def _lint(args: argparse.Namespace) -> int:
     return status
 
 
+def _serve(args: argparse.Namespace) -> int:
+    # Imported here: uvicorn and Starlette are not needed by the other commands.
+    from urllib.parse import urlsplit
+
+    from chat_contracts import faults, mock, transport
+
+    try:
+        provider = get_provider(args.provider)
+        api = faults.build(
+            provider,
+            args.fault,
+            token=args.token,
+            chat_id=args.chat_id,
+            rate_limit_per_minute=args.rate_limit,
+        )
+        sock = transport.bind(args.host, args.port)
+    except (UnknownProviderError, faults.UnknownBehaviourError, transport.PortInUseError) as exc:
+        return _fail(str(exc))
+    prefix = urlsplit(provider.server).path
+    base_url = transport.base_url_of(sock, prefix)
+    behaviour = f", behaviour {args.fault}" if args.fault else ""
+    token = args.token if args.token == mock.DEFAULT_TOKEN else "(the one given)"
+    print(f"{provider.title} mock{behaviour}", flush=True)
+    print(f"base URL: {base_url}", flush=True)
+    print(f"chat id:  {api.chat_id}", flush=True)
+    print(f"token:    {token}", flush=True)
+    print("Ctrl-C stops it.", flush=True)
+    try:
+        transport.server_for(api, prefix).run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn shuts down on Ctrl-C, then re-raises it: that is the normal way out
+    finally:
+        sock.close()
+    print("stopped", flush=True)
+    return EXIT_OK
+
+
+def _list_faults(args: argparse.Namespace) -> int:
+    from chat_contracts.faults import CATALOGUE
+
+    for behaviour in CATALOGUE.values():
+        if args.provider and args.provider not in behaviour.providers:
+            continue
+        kind = "variant" if behaviour.conforms else "fault"
+        print(f"{behaviour.name:40} {kind:8} {','.join(behaviour.providers):12} {behaviour.summary}")
+    return EXIT_OK
+
+
 def _fail(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
     return EXIT_BAD_INPUT
@@ -59,6 +108,29 @@ def build_parser() -> argparse.ArgumentParser:
     lint_cmd.add_argument("--baseline", metavar="FILE", help=f"known defects (default: contracts/{lint.BASELINE_FILE})")
     lint_cmd.add_argument("--no-baseline", action="store_true", help="treat every finding as new")
     lint_cmd.set_defaults(run=_lint)
+
+    from chat_contracts.mock import DEFAULT_TOKEN  # light: no server imports
+
+    serve_cmd = commands.add_parser(
+        "serve",
+        help="serve a reference mock of a provider over HTTP on 127.0.0.1",
+        description="Serve the reference implementation of one provider (or one with a catalogue fault or "
+        "variant switched on, see --fault) until Ctrl-C.",
+    )
+    serve_cmd.add_argument("--provider", required=True, choices=provider_names())
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    serve_cmd.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    serve_cmd.add_argument("--token", default=DEFAULT_TOKEN, help=f"bearer token to accept (default: {DEFAULT_TOKEN})")
+    serve_cmd.add_argument("--chat-id", help="id of the seeded chat (default: the registry's example id)")
+    serve_cmd.add_argument("--fault", metavar="NAME", help="switch on a catalogue fault or variant (see faults)")
+    serve_cmd.add_argument(
+        "--rate-limit", type=int, metavar="N", help="answer 429 past N requests per minute (default: no limit)"
+    )
+    serve_cmd.set_defaults(run=_serve)
+
+    faults_cmd = commands.add_parser("faults", help="list the catalogue of faults and conforming variants")
+    faults_cmd.add_argument("--provider", choices=provider_names())
+    faults_cmd.set_defaults(run=_list_faults)
     return parser
 
 

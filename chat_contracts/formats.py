@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 import jsonschema
 
@@ -61,6 +61,13 @@ def _is_real_moment(year: int, month: int, day: int, hour: int, minute: int, sec
     except ValueError:
         return False
     return True
+
+
+def parse_timestamp(fmt: str, value: str) -> datetime:
+    """A timestamp valid for `fmt` (``date-time`` or ``http-date``) as an aware datetime."""
+    if fmt == "http-date":
+        return datetime.strptime(value, "%a, %d %b %Y %H:%M:%S GMT").replace(tzinfo=UTC)
+    return datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
 
 
 FORMATS: dict[str, Callable[[object], bool]] = {

@@ -1,0 +1,56 @@
+"""Helpers shared by the project's tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from chat_contracts.mock import DEFAULT_TOKEN, ReferenceChatAPI
+from chat_contracts.registry import Provider, get_provider
+
+_UNSET: Any = object()
+
+
+@dataclass
+class Caller:
+    """Sends requests to one mock's chat the way a client would, over httpx."""
+
+    provider: Provider
+    api: ReferenceChatAPI
+    base_url: str
+    client: httpx.Client
+
+    def patch(
+        self,
+        body: Any = _UNSET,
+        *,
+        raw: bytes | None = None,
+        token: str | None = DEFAULT_TOKEN,
+        chat_id: str | None = None,
+        method: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        all_headers = dict(headers or {})
+        if token is not None:
+            all_headers |= self.provider.auth_headers(token)
+        url = self.base_url + self.provider.path_for(chat_id or self.api.chat_id)
+        kwargs: dict[str, Any] = {"content": raw} if raw is not None else {}
+        if body is not _UNSET:
+            kwargs = {"json": body}
+        return self.client.request(method or self.provider.method, url, headers=all_headers, **kwargs)
+
+
+@pytest.fixture
+def caller(provider_mock):
+    """``caller("whop", "title-not-applied")``: a Caller for an in-process mock."""
+    client = httpx.Client()
+
+    def make(provider: str, behaviour: str | None = None, **options: Any) -> Caller:
+        api = provider_mock(provider, behaviour, **options)
+        return Caller(get_provider(provider), api, get_provider(provider).server, client)
+
+    yield make
+    client.close()
