@@ -42,6 +42,7 @@ class Behaviour:
     clause: dict[str, str]  # provider -> the contract clause it breaks (or the decision it exercises)
     conforms: bool
     implementation: type[ReferenceChatAPI]
+    caught_by: str | None  # the suite check that must flag a fault (None for a conforming variant)
 
     @property
     def providers(self) -> tuple[str, ...]:
@@ -60,25 +61,29 @@ class UnknownBehaviourError(KeyError):
 
 
 def _register(
-    name: str, clause: dict[str, str] | str, *, conforms: bool = False, providers: tuple[str, ...] = BOTH
+    name: str,
+    clause: dict[str, str] | str,
+    *,
+    caught_by: str | None = None,
+    providers: tuple[str, ...] = BOTH,
 ) -> Callable[[type[ReferenceChatAPI]], type[ReferenceChatAPI]]:
     clauses = clause if isinstance(clause, dict) else dict.fromkeys(providers, clause)
 
     def register(cls: type[ReferenceChatAPI]) -> type[ReferenceChatAPI]:
         assert name not in CATALOGUE, name
         summary = " ".join((cls.__doc__ or "").split())
-        CATALOGUE[name] = Behaviour(name, summary, clauses, conforms, cls)
+        CATALOGUE[name] = Behaviour(name, summary, clauses, caught_by is None, cls, caught_by)
         return cls
 
     return register
 
 
-def fault(name: str, clause: dict[str, str] | str, providers: tuple[str, ...] = BOTH) -> Callable:
-    return _register(name, clause, providers=providers)
+def fault(name: str, *, caught_by: str, clause: dict[str, str] | str, providers: tuple[str, ...] = BOTH) -> Callable:
+    return _register(name, clause, caught_by=caught_by, providers=providers)
 
 
 def variant(name: str, clause: dict[str, str] | str, providers: tuple[str, ...] = BOTH) -> Callable:
-    return _register(name, clause, conforms=True, providers=providers)
+    return _register(name, clause, providers=providers)
 
 
 def faults() -> list[Behaviour]:
@@ -115,7 +120,11 @@ def _title(update: dict[str, Any]) -> Any:
 # --- schema breaks ---------------------------------------------------------------------------------
 
 
-@fault("missing-created-timestamp", {"whop": f"{WHOP_CHAT}/required", "wilson": f"{WILSON_CHAT}/required"})
+@fault(
+    "missing-created-timestamp",
+    caught_by="response_schema",
+    clause={"whop": f"{WHOP_CHAT}/required", "wilson": f"{WILSON_CHAT}/required"},
+)
 class MissingCreatedTimestamp(ReferenceChatAPI):
     """The 200 response lacks the creation timestamp, a required field."""
 
@@ -125,7 +134,7 @@ class MissingCreatedTimestamp(ReferenceChatAPI):
         return body
 
 
-@fault("timestamp-as-number", _response_clause("updated_at", "update_at"))
+@fault("timestamp-as-number", caught_by="response_schema", clause=_response_clause("updated_at", "update_at"))
 class TimestampAsNumber(ReferenceChatAPI):
     """The last-update timestamp is a Unix epoch number instead of a string."""
 
@@ -133,7 +142,7 @@ class TimestampAsNumber(ReferenceChatAPI):
         return super().render_chat(chat_id, chat) | {self.provider.updated_field: 1718173359}
 
 
-@fault("wrong-timestamp-format", _response_clause("created_at", "create_at"))
+@fault("wrong-timestamp-format", caught_by="response_schema", clause=_response_clause("created_at", "create_at"))
 class WrongTimestampFormat(ReferenceChatAPI):
     """Timestamps in the other provider's format: RFC 1123 for Whop, RFC 3339 for Wilson."""
 
@@ -146,7 +155,12 @@ class WrongTimestampFormat(ReferenceChatAPI):
         }
 
 
-@fault("unknown-notification-preference", WHOP + "/components/schemas/AiChatNotificationPreferences/enum", ("whop",))
+@fault(
+    "unknown-notification-preference",
+    caught_by="response_schema",
+    clause=WHOP + "/components/schemas/AiChatNotificationPreferences/enum",
+    providers=("whop",),
+)
 class UnknownNotificationPreference(ReferenceChatAPI):
     """The response's notification_preference is "muted", not one of the documented enum values."""
 
@@ -154,7 +168,12 @@ class UnknownNotificationPreference(ReferenceChatAPI):
         return super().render_chat(chat_id, chat) | {"notification_preference": "muted"}
 
 
-@fault("message-count-as-string", _response_clause("message_count", None), ("whop",))
+@fault(
+    "message-count-as-string",
+    caught_by="response_schema",
+    clause=_response_clause("message_count", None),
+    providers=("whop",),
+)
 class MessageCountAsString(ReferenceChatAPI):
     """message_count is the string "42" instead of an integer."""
 
@@ -163,7 +182,7 @@ class MessageCountAsString(ReferenceChatAPI):
         return body | {"message_count": str(body["message_count"])}
 
 
-@fault("null-user", _response_clause("user", None), ("whop",))
+@fault("null-user", caught_by="response_schema", clause=_response_clause("user", None), providers=("whop",))
 class NullUser(ReferenceChatAPI):
     """The owning user is null; the schema requires an object."""
 
@@ -171,7 +190,7 @@ class NullUser(ReferenceChatAPI):
         return super().render_chat(chat_id, chat) | {"user": None}
 
 
-@fault("omits-null-last-message-at", f"{WHOP_CHAT}/required", ("whop",))
+@fault("omits-null-last-message-at", caught_by="response_schema", clause=f"{WHOP_CHAT}/required", providers=("whop",))
 class OmitsNullLastMessageAt(ReferenceChatAPI):
     """last_message_at is left out instead of being null: it is required (and nullable)."""
 
@@ -181,7 +200,9 @@ class OmitsNullLastMessageAt(ReferenceChatAPI):
         return body
 
 
-@fault("archived-as-string", _response_clause(None, "archived"), ("wilson",))
+@fault(
+    "archived-as-string", caught_by="response_schema", clause=_response_clause(None, "archived"), providers=("wilson",)
+)
 class ArchivedAsString(ReferenceChatAPI):
     """archived is the string "false"/"true" instead of a boolean."""
 
@@ -190,7 +211,12 @@ class ArchivedAsString(ReferenceChatAPI):
         return body | {"archived": str(body["archived"]).lower()}
 
 
-@fault("member-not-id-or-email", WILSON + "/components/schemas/Member", ("wilson",))
+@fault(
+    "member-not-id-or-email",
+    caught_by="response_schema",
+    clause=WILSON + "/components/schemas/Member",
+    providers=("wilson",),
+)
 class MemberNotIdOrEmail(ReferenceChatAPI):
     """members holds a display name, neither an ObjectId nor an email."""
 
@@ -204,7 +230,7 @@ class MemberNotIdOrEmail(ReferenceChatAPI):
 _ENVELOPE = f"{WHOP_OP}/responses/400/content/application~1json/schema"
 
 
-@fault("flat-error-body", _ENVELOPE, ("whop",))
+@fault("flat-error-body", caught_by="error_envelope", clause=_ENVELOPE, providers=("whop",))
 class FlatErrorBody(ReferenceChatAPI):
     """Errors come as {"type", "message"} without the documented {"error": {...}} envelope."""
 
@@ -212,7 +238,12 @@ class FlatErrorBody(ReferenceChatAPI):
         return MockResponse(error.status, {"type": error.type, "message": error.message})
 
 
-@fault("error-code-integer", f"{_ENVELOPE}/properties/error/properties/code", ("whop",))
+@fault(
+    "error-code-integer",
+    caught_by="error_envelope",
+    clause=f"{_ENVELOPE}/properties/error/properties/code",
+    providers=("whop",),
+)
 class ErrorCodeInteger(ReferenceChatAPI):
     """error.code is the HTTP status as an integer; the envelope says string or null."""
 
@@ -222,7 +253,12 @@ class ErrorCodeInteger(ReferenceChatAPI):
         return response
 
 
-@fault("error-without-message", f"{_ENVELOPE}/properties/error/required", ("whop",))
+@fault(
+    "error-without-message",
+    caught_by="error_envelope",
+    clause=f"{_ENVELOPE}/properties/error/required",
+    providers=("whop",),
+)
 class ErrorWithoutMessage(ReferenceChatAPI):
     """error objects lack the required message."""
 
@@ -237,7 +273,8 @@ class ErrorWithoutMessage(ReferenceChatAPI):
 
 @fault(
     "ignores-wrong-types",
-    {"whop": WHOP_REQUEST, "wilson": WILSON_REQUEST},
+    caught_by="invalid_request_rejected",
+    clause={"whop": WHOP_REQUEST, "wilson": WILSON_REQUEST},
 )
 class IgnoresWrongTypes(ReferenceChatAPI):
     """Fields of the wrong type or an unknown enum value are silently dropped and the update answered 200."""
@@ -250,7 +287,11 @@ class IgnoresWrongTypes(ReferenceChatAPI):
         super().apply_update(chat_id, chat, valid)
 
 
-@fault("accepts-non-object-body", {"whop": f"{WHOP_REQUEST}/type", "wilson": f"{WILSON_REQUEST}/type"})
+@fault(
+    "accepts-non-object-body",
+    caught_by="invalid_request_rejected",
+    clause={"whop": f"{WHOP_REQUEST}/type", "wilson": f"{WILSON_REQUEST}/type"},
+)
 class AcceptsNonObjectBody(ReferenceChatAPI):
     """A JSON body that is not an object (an array, a string, a number) is taken as an empty update."""
 
@@ -262,7 +303,11 @@ class AcceptsNonObjectBody(ReferenceChatAPI):
         return body if isinstance(body, dict) else {}
 
 
-@fault("accepts-malformed-json", {"whop": f"{WHOP_OP}/responses/400", "wilson": f"{WILSON_OP}/responses/4XX"})
+@fault(
+    "accepts-malformed-json",
+    caught_by="invalid_request_rejected",
+    clause={"whop": f"{WHOP_OP}/responses/400", "wilson": f"{WILSON_OP}/responses/4XX"},
+)
 class AcceptsMalformedJson(ReferenceChatAPI):
     """A body that is not JSON at all is taken as an empty update and answered 200."""
 
@@ -277,7 +322,12 @@ class AcceptsMalformedJson(ReferenceChatAPI):
 # --- rejecting valid input -----------------------------------------------------------------------
 
 
-@fault("rejects-null-title", f"{WHOP_REQUEST}/properties/title", ("whop",))
+@fault(
+    "rejects-null-title",
+    caught_by="valid_request_accepted",
+    clause=f"{WHOP_REQUEST}/properties/title",
+    providers=("whop",),
+)
 class RejectsNullTitle(ReferenceChatAPI):
     """title: null is refused with a 400, though the request schema allows it."""
 
@@ -291,8 +341,9 @@ class RejectsNullTitle(ReferenceChatAPI):
 
 @fault(
     "rejects-null-notification-preference",
-    f"{WHOP_REQUEST}/properties/notification_preference",
-    ("whop",),
+    caught_by="valid_request_accepted",
+    clause=f"{WHOP_REQUEST}/properties/notification_preference",
+    providers=("whop",),
 )
 class RejectsNullNotificationPreference(ReferenceChatAPI):
     """notification_preference: null is refused with a 400, though the request schema allows it."""
@@ -312,7 +363,9 @@ class RejectsNullNotificationPreference(ReferenceChatAPI):
 
 
 @fault(
-    "title-length-limit", {"whop": f"{WHOP_REQUEST}/properties/title", "wilson": f"{WILSON_REQUEST}/properties/title"}
+    "title-length-limit",
+    caught_by="valid_request_accepted",
+    clause={"whop": f"{WHOP_REQUEST}/properties/title", "wilson": f"{WILSON_REQUEST}/properties/title"},
 )
 class TitleLengthLimit(ReferenceChatAPI):
     """Titles longer than 255 characters are refused with a 400; no limit is documented."""
@@ -324,7 +377,11 @@ class TitleLengthLimit(ReferenceChatAPI):
         return super().validate_update(update)
 
 
-@fault("rejects-empty-body", {"whop": f"{WHOP_OP}/requestBody/required", "wilson": f"{WILSON_OP}/requestBody/required"})
+@fault(
+    "rejects-empty-body",
+    caught_by="valid_request_accepted",
+    clause={"whop": f"{WHOP_OP}/requestBody/required", "wilson": f"{WILSON_OP}/requestBody/required"},
+)
 class RejectsEmptyBody(ReferenceChatAPI):
     """A request without a body is refused with a 400; the body is optional."""
 
@@ -349,7 +406,7 @@ class _ServerErrorWhen(ReferenceChatAPI):
         return super().validate_update(update)
 
 
-@fault("server-error-on-null", WHOP_REQUEST, ("whop",))
+@fault("server-error-on-null", caught_by="no_server_error", clause=WHOP_REQUEST, providers=("whop",))
 class ServerErrorOnNull(_ServerErrorWhen):
     """Any null field value makes the server fail with a 500."""
 
@@ -357,7 +414,7 @@ class ServerErrorOnNull(_ServerErrorWhen):
         return any(value is None for value in update.values())
 
 
-@fault("server-error-on-unicode", DECISIONS + " (no 5xx for valid input)")
+@fault("server-error-on-unicode", caught_by="no_server_error", clause=DECISIONS + " (no 5xx for valid input)")
 class ServerErrorOnUnicode(_ServerErrorWhen):
     """A title with non-ASCII characters makes the server fail with a 500."""
 
@@ -366,7 +423,7 @@ class ServerErrorOnUnicode(_ServerErrorWhen):
         return isinstance(title, str) and not title.isascii()
 
 
-@fault("server-error-on-long-title", DECISIONS + " (length of title)")
+@fault("server-error-on-long-title", caught_by="no_server_error", clause=DECISIONS + " (length of title)")
 class ServerErrorOnLongTitle(_ServerErrorWhen):
     """A title over 1,000 characters makes the server fail with a 500."""
 
@@ -375,7 +432,11 @@ class ServerErrorOnLongTitle(_ServerErrorWhen):
         return isinstance(title, str) and len(title) > 1000
 
 
-@fault("server-error-on-unknown-reference", DECISIONS + " (fields naming other resources)")
+@fault(
+    "server-error-on-unknown-reference",
+    caught_by="no_server_error",
+    clause=DECISIONS + " (fields naming other resources)",
+)
 class ServerErrorOnUnknownReference(_ServerErrorWhen):
     """A current_company_id / bot_id that names nothing makes the server fail with a 500 instead of a 4xx."""
 
@@ -383,7 +444,11 @@ class ServerErrorOnUnknownReference(_ServerErrorWhen):
         return any(isinstance(update.get(name), str) for name in self.provider.reference_fields)
 
 
-@fault("server-error-on-malformed-json", {"whop": f"{WHOP_OP}/responses/400", "wilson": f"{WILSON_OP}/responses/4XX"})
+@fault(
+    "server-error-on-malformed-json",
+    caught_by="no_server_error",
+    clause={"whop": f"{WHOP_OP}/responses/400", "wilson": f"{WILSON_OP}/responses/4XX"},
+)
 class ServerErrorOnMalformedJson(ReferenceChatAPI):
     """A body that is not JSON gives a 500 instead of a 4xx."""
 
@@ -406,35 +471,42 @@ class _FieldNotApplied(ReferenceChatAPI):
         super().apply_update(chat_id, chat, {k: v for k, v in update.items() if k != self.field})
 
 
-@fault("title-not-applied", _response_clause("title", "title"))
+@fault("title-not-applied", caught_by="field_applied", clause=_response_clause("title", "title"))
 class TitleNotApplied(_FieldNotApplied):
     """A title sent and answered 200 is not applied."""
 
     field = "title"
 
 
-@fault("notification-preference-not-applied", _response_clause("notification_preference", None), ("whop",))
+@fault(
+    "notification-preference-not-applied",
+    caught_by="field_applied",
+    clause=_response_clause("notification_preference", None),
+    providers=("whop",),
+)
 class NotificationPreferenceNotApplied(_FieldNotApplied):
     """A notification_preference sent and answered 200 is not applied."""
 
     field = "notification_preference"
 
 
-@fault("archived-not-applied", _response_clause(None, "archived"), ("wilson",))
+@fault(
+    "archived-not-applied", caught_by="field_applied", clause=_response_clause(None, "archived"), providers=("wilson",)
+)
 class ArchivedNotApplied(_FieldNotApplied):
     """archived sent and answered 200 is not applied."""
 
     field = "archived"
 
 
-@fault("bot-id-not-applied", _response_clause(None, "bot_id"), ("wilson",))
+@fault("bot-id-not-applied", caught_by="field_applied", clause=_response_clause(None, "bot_id"), providers=("wilson",))
 class BotIdNotApplied(_FieldNotApplied):
     """A bot_id sent and answered 200 is not applied."""
 
     field = "bot_id"
 
 
-@fault("null-title-ignored", _response_clause("title", None), ("whop",))
+@fault("null-title-ignored", caught_by="field_applied", clause=_response_clause("title", None), providers=("whop",))
 class NullTitleIgnored(ReferenceChatAPI):
     """title: null is answered 200 but the old title stays (the response title is nullable: null must be applied)."""
 
@@ -442,7 +514,7 @@ class NullTitleIgnored(ReferenceChatAPI):
         super().apply_update(chat_id, chat, {k: v for k, v in update.items() if not (k == "title" and v is None)})
 
 
-@fault("omitted-fields-reset", DECISIONS + " (PATCH: only fields sent change)")
+@fault("omitted-fields-reset", caught_by="omitted_fields_kept", clause=DECISIONS + " (PATCH: only fields sent change)")
 class OmittedFieldsReset(ReferenceChatAPI):
     """Fields not sent are reset to their initial values (PUT semantics on a PATCH)."""
 
@@ -453,7 +525,7 @@ class OmittedFieldsReset(ReferenceChatAPI):
         super().apply_update(chat_id, chat, update)
 
 
-@fault("response-id-mismatch", _response_clause("id", "id"))
+@fault("response-id-mismatch", caught_by="response_id_matches", clause=_response_clause("id", "id"))
 class ResponseIdMismatch(ReferenceChatAPI):
     """The response describes another chat: its id is not the id in the path."""
 
@@ -461,7 +533,7 @@ class ResponseIdMismatch(ReferenceChatAPI):
         return super().render_chat(chat_id, chat) | {"id": self.provider.unknown_id}
 
 
-@fault("updated-before-created", _response_clause("updated_at", "update_at"))
+@fault("updated-before-created", caught_by="timestamps_ordered", clause=_response_clause("updated_at", "update_at"))
 class UpdatedBeforeCreated(ReferenceChatAPI):
     """The last-update timestamp is a day before the creation timestamp."""
 
@@ -470,7 +542,12 @@ class UpdatedBeforeCreated(ReferenceChatAPI):
         return super().render_chat(chat_id, chat) | {self.provider.updated_field: stamp}
 
 
-@fault("message-count-changes", _response_clause("message_count", None), ("whop",))
+@fault(
+    "message-count-changes",
+    caught_by="invariants_kept",
+    clause=_response_clause("message_count", None),
+    providers=("whop",),
+)
 class MessageCountChanges(ReferenceChatAPI):
     """Every update counts as a message: message_count grows with each PATCH."""
 
@@ -479,7 +556,7 @@ class MessageCountChanges(ReferenceChatAPI):
         chat["message_count"] += 1
 
 
-@fault("members-grow", _response_clause(None, "members"), ("wilson",))
+@fault("members-grow", caught_by="invariants_kept", clause=_response_clause(None, "members"), providers=("wilson",))
 class MembersGrow(ReferenceChatAPI):
     """Every update adds the caller to members again: an update changes who is in the chat."""
 
@@ -493,7 +570,7 @@ class MembersGrow(ReferenceChatAPI):
 _AUTH = {"whop": f"{WHOP_OP}/security", "wilson": WILSON + "/security"}
 
 
-@fault("no-auth", _AUTH)
+@fault("no-auth", caught_by="auth_enforced", clause=_AUTH)
 class NoAuth(ReferenceChatAPI):
     """No token is checked: requests without credentials succeed."""
 
@@ -501,7 +578,7 @@ class NoAuth(ReferenceChatAPI):
         return None
 
 
-@fault("any-token", _AUTH)
+@fault("any-token", caught_by="auth_enforced", clause=_AUTH)
 class AnyToken(ReferenceChatAPI):
     """Any bearer token is accepted, as long as one is sent."""
 
@@ -511,7 +588,9 @@ class AnyToken(ReferenceChatAPI):
         return super().authenticate(request)
 
 
-@fault("auth-error-without-envelope", f"{WHOP_OP}/responses/401", ("whop",))
+@fault(
+    "auth-error-without-envelope", caught_by="error_envelope", clause=f"{WHOP_OP}/responses/401", providers=("whop",)
+)
 class AuthErrorWithoutEnvelope(ReferenceChatAPI):
     """A 401 answers with a plain-text body instead of the documented JSON envelope."""
 
@@ -522,7 +601,11 @@ class AuthErrorWithoutEnvelope(ReferenceChatAPI):
         return None
 
 
-@fault("auth-server-error", {"whop": f"{WHOP_OP}/responses/401", "wilson": f"{WILSON_OP}/responses/4XX"})
+@fault(
+    "auth-server-error",
+    caught_by="no_server_error",
+    clause={"whop": f"{WHOP_OP}/responses/401", "wilson": f"{WILSON_OP}/responses/4XX"},
+)
 class AuthServerError(ReferenceChatAPI):
     """A request without credentials crashes the server (500) instead of a 401."""
 
@@ -535,7 +618,11 @@ class AuthServerError(ReferenceChatAPI):
 # --- unknown chat ids -----------------------------------------------------------------------------
 
 
-@fault("unknown-id-upsert", {"whop": f"{WHOP_OP}/responses/404", "wilson": f"{WILSON_OP}/responses/4XX"})
+@fault(
+    "unknown-id-upsert",
+    caught_by="unknown_id_not_found",
+    clause={"whop": f"{WHOP_OP}/responses/404", "wilson": f"{WILSON_OP}/responses/4XX"},
+)
 class UnknownIdUpsert(ReferenceChatAPI):
     """An unknown chat id creates the chat and answers 200."""
 
@@ -543,7 +630,11 @@ class UnknownIdUpsert(ReferenceChatAPI):
         return super().find_chat(chat_id) or self.add_chat(chat_id)
 
 
-@fault("unknown-id-server-error", {"whop": f"{WHOP_OP}/responses/404", "wilson": f"{WILSON_OP}/responses/4XX"})
+@fault(
+    "unknown-id-server-error",
+    caught_by="no_server_error",
+    clause={"whop": f"{WHOP_OP}/responses/404", "wilson": f"{WILSON_OP}/responses/4XX"},
+)
 class UnknownIdServerError(ReferenceChatAPI):
     """An unknown chat id crashes the server (500)."""
 
@@ -554,7 +645,9 @@ class UnknownIdServerError(ReferenceChatAPI):
         return response
 
 
-@fault("unknown-id-bad-request", f"{WHOP_OP}/responses/404", ("whop",))
+@fault(
+    "unknown-id-bad-request", caught_by="unknown_id_not_found", clause=f"{WHOP_OP}/responses/404", providers=("whop",)
+)
 class UnknownIdBadRequest(ReferenceChatAPI):
     """An unknown chat id answers 400 invalid_request_error; Whop documents 404 not_found."""
 
@@ -569,7 +662,9 @@ class UnknownIdBadRequest(ReferenceChatAPI):
 
 
 @fault(
-    "text-content-type", {"whop": f"{WHOP_OP}/responses/200/content", "wilson": f"{WILSON_OP}/responses/200/content"}
+    "text-content-type",
+    caught_by="response_content_type",
+    clause={"whop": f"{WHOP_OP}/responses/200/content", "wilson": f"{WILSON_OP}/responses/200/content"},
 )
 class TextContentType(ReferenceChatAPI):
     """Successful responses say Content-Type: text/html though the body is JSON."""
@@ -601,11 +696,13 @@ class RejectsUnknownFields(ReferenceChatAPI):
 
 @variant("rejects-unknown-references", DECISIONS + " (fields naming other resources)")
 class RejectsUnknownReferences(ReferenceChatAPI):
-    """A current_company_id / bot_id naming nothing that exists is refused with a 404."""
+    """A current_company_id / bot_id naming nothing that exists is refused with a 404 (the chat's own bot exists)."""
 
     def validate_update(self, update: dict[str, Any]) -> MockResponse | None:
+        existing = {value for chat in self.chats.values() for value in chat.values() if isinstance(value, str)}
         for name in self.provider.reference_fields:
-            if isinstance(update.get(name), str):
+            value = update.get(name)
+            if isinstance(value, str) and value not in existing:
                 return self.fail(ApiError(404, "not_found", f"{name} does not exist", "resource_missing", name))
         return super().validate_update(update)
 
@@ -641,7 +738,7 @@ class RateLimited(ReferenceChatAPI):
         return super().throttle(request)
 
 
-@variant("forbidden-for-wrong-token", f"{WHOP_OP}/responses/403", ("whop",))
+@variant("forbidden-for-wrong-token", f"{WHOP_OP}/responses/403", providers=("whop",))
 class ForbiddenForWrongToken(ReferenceChatAPI):
     """A token that is present but wrong gets 403 forbidden rather than 401."""
 

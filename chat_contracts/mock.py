@@ -260,8 +260,8 @@ class ReferenceChatAPI:
             if request_field.name not in update:
                 continue
             value = update[request_field.name]
-            if value is None and request_field.on_null == "keeps":
-                continue
+            if value is None and request_field.on_null == "keeps-or-resets":
+                continue  # the reference keeps it (resetting to a default would conform too)
             if request_field.response is None:
                 self.hidden[chat_id][request_field.name] = value
             else:

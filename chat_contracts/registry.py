@@ -14,7 +14,7 @@ import yaml
 
 from chat_contracts.documents import Document, contracts_dir, pointer
 
-OnNull = Literal["sets", "keeps", "unobservable", "undocumented"]
+OnNull = Literal["sets", "keeps-or-resets", "unobservable", "undocumented"]
 
 
 class UnknownProviderError(KeyError):

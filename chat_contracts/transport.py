@@ -50,6 +50,13 @@ def mount(router: respx.MockRouter, api: ReferenceChatAPI, base_url: str) -> res
     return router.route(url__startswith=base_url.rstrip("/")).mock(side_effect=side_effect)
 
 
+def mock_client(api: ReferenceChatAPI, base_url: str) -> httpx.Client:
+    """An httpx client whose requests under `base_url` go to `api`, with no global patching."""
+    router = respx.MockRouter(assert_all_called=False)
+    mount(router, api, base_url)
+    return httpx.Client(transport=httpx.MockTransport(router.handler))
+
+
 # --- over HTTP: Starlette + uvicorn ----------------------------------------------------------------
 
 

@@ -54,3 +54,30 @@ def caller(provider_mock):
 
     yield make
     client.close()
+
+
+# --- the mutation-score table of tests/test_suite_quality.py --------------------------------------
+
+_SCORES = pytest.StashKey[list]()
+
+
+@pytest.fixture
+def mutation_scores(request: pytest.FixtureRequest) -> list:
+    """Rows (provider, behaviour, outcome, requests) for the table printed after the run."""
+    return request.config.stash.setdefault(_SCORES, [])
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    rows = config.stash.get(_SCORES, [])
+    if not rows:
+        return
+    faults = [r for r in rows if r[1] != "(reference)" and "passes" not in r[2]]
+    caught = [r for r in faults if r[2] != "MISSED"]
+    terminalreporter.section("contract suite: mutation score")
+    terminalreporter.write_line(f"{'provider':8} {'behaviour':38} {'outcome / caught by':30} requests")
+    for provider, behaviour, outcome, requests in sorted(rows, key=lambda r: (r[0], "passes" not in r[2], r[1])):
+        terminalreporter.write_line(f"{provider:8} {behaviour:38} {outcome:30} {requests}")
+    conforming = [r for r in rows if "passes" in r[2]]
+    terminalreporter.write_line(
+        f"faults caught: {len(caught)}/{len(faults)}; conforming implementations passed: {len(conforming)}"
+    )
