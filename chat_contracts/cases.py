@@ -10,7 +10,9 @@ ids); generated cases come from schemathesis and are classified by our own valid
 from __future__ import annotations
 
 import enum
+import importlib
 import json
+import pkgutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -213,12 +215,27 @@ def _operation(provider: Provider) -> schemathesis.APIOperation:
 
 
 @cache
+def _import_whole_package() -> None:
+    """Import every chat_contracts module before hypothesis draws anything.
+
+    Hypothesis mixes string and number literals from the project's loaded modules into what it
+    generates; importing all of ours first makes that pool, and so a seed's bodies, the same whatever
+    the order in which tests or commands happened to import them.
+    """
+    import chat_contracts
+
+    for module in pkgutil.iter_modules(chat_contracts.__path__, "chat_contracts."):
+        importlib.import_module(module.name)
+
+
+@cache
 def generated_bodies(provider: Provider, mode: GenerationMode, seed_value: int, count: int) -> tuple[Any, ...]:
     """`count` request bodies drawn by schemathesis (NO_BODY where it sends none), reproducible by seed.
 
     Drawn apart from sending: what is generated never depends on how the implementation answers, so
     the same seed gives the same bodies against any target (and they are drawn once per process).
     """
+    _import_whole_package()
     strategy = _operation(provider).as_strategy(
         generation_mode=mode, path_parameters={provider.id_parameter: provider.example_id}
     )

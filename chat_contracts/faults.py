@@ -698,8 +698,14 @@ class RejectsUnknownFields(ReferenceChatAPI):
 class RejectsUnknownReferences(ReferenceChatAPI):
     """A current_company_id / bot_id naming nothing that exists is refused with a 404 (the chat's own bot exists)."""
 
+    def add_chat(self, chat_id: str) -> dict[str, Any]:
+        chat = super().add_chat(chat_id)
+        # What the seeded chats name exists (their company, their bot); anything else does not.
+        self.existing = getattr(self, "existing", set()) | {v for v in chat.values() if isinstance(v, str)}
+        return chat
+
     def validate_update(self, update: dict[str, Any]) -> MockResponse | None:
-        existing = {value for chat in self.chats.values() for value in chat.values() if isinstance(value, str)}
+        existing = self.existing
         for name in self.provider.reference_fields:
             value = update.get(name)
             if isinstance(value, str) and value not in existing:

@@ -204,7 +204,9 @@ class ReferenceChatAPI:
         return MockResponse(200, self.render_chat(chat_id, chat))
 
     def other_method(self, request: MockRequest, chat_id: str) -> MockResponse:
-        return self.fail(ApiError(405, "method_not_allowed", f"{request.method} is not allowed here"))
+        response = self.fail(ApiError(405, "method_not_allowed", f"{request.method} is not allowed here"))
+        response.headers["allow"] = self.provider.method  # RFC 9110: a 405 lists what is allowed
+        return response
 
     def throttle(self, request: MockRequest) -> MockResponse | None:
         if not self.rate_limit_per_minute:

@@ -145,8 +145,9 @@ def test_wilson_errors_are_4xx(caller, kwargs) -> None:
 
 
 @pytest.mark.parametrize("name", PROVIDERS)
-def test_other_methods_are_405(caller, name: str) -> None:
-    assert caller(name).patch(method="GET").status_code == 405
+def test_other_methods_are_405_with_allow(caller, name: str) -> None:
+    response = caller(name).patch(method="GET")
+    assert response.status_code == 405 and response.headers["allow"] == "PATCH"
 
 
 def test_rate_limit_answers_429_with_retry_after_and_envelope(caller) -> None:
