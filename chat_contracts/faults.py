@@ -95,13 +95,22 @@ def variants() -> list[Behaviour]:
 
 
 def build(provider: Provider, behaviour: str | None = None, **options: Any) -> ReferenceChatAPI:
-    """The reference implementation for `provider`, or one with a catalogue behaviour switched on."""
+    """The reference implementation for `provider`, or one with catalogue behaviours switched on.
+
+    `behaviour` is a name, or several joined by "+" ("echoes-token+title-not-applied"): each one
+    overrides its own stage, so they compose through ordinary inheritance.
+    """
     if behaviour is None:
         return ReferenceChatAPI(provider, **options)
-    found = CATALOGUE.get(behaviour)
-    if found is None or provider.name not in found.providers:
-        raise UnknownBehaviourError(behaviour, provider.name)
-    return found.implementation(provider, **options)
+    classes = []
+    for name in behaviour.split("+"):
+        found = CATALOGUE.get(name)
+        if found is None or provider.name not in found.providers:
+            raise UnknownBehaviourError(name, provider.name)
+        classes.append(found.implementation)
+    if len(classes) == 1:
+        return classes[0](provider, **options)
+    return type("+".join(c.__name__ for c in classes), tuple(classes), {})(provider, **options)
 
 
 def _response_clause(whop_field: str | None, wilson_field: str | None) -> dict[str, str]:
@@ -776,3 +785,15 @@ class UpdatedOnlyOnChange(ReferenceChatAPI):
         super().apply_update(chat_id, chat, update)
         if (dict(chat, **{self.provider.updated_field: stamp}), self.hidden[chat_id]) == before:
             chat[self.provider.updated_field] = stamp
+
+
+@variant("echoes-token", DECISIONS + " (undocumented fields are drift, not violations)")
+class EchoesToken(ReferenceChatAPI):
+    """Every JSON response carries the caller's Authorization header back (a debug field left on)."""
+
+    def finish(self, request: MockRequest, response: MockResponse) -> MockResponse:
+        response = super().finish(request, response)
+        if isinstance(response.body, dict):
+            echo = request.header(self.provider.auth_header) or ""
+            response = MockResponse(response.status, response.body | {"debug_authorization": echo}, response.headers)
+        return response

@@ -26,15 +26,19 @@ MEANINGFUL_HEADERS = ("authorization", "content-type", "accept", "api-version-da
 THROTTLED = (429, 503)  # answered with Retry-After, they mean "later", not "no"
 
 
-class BudgetExhaustedError(RuntimeError):
+class RunAbortedError(RuntimeError):
+    """The run cannot go on; the message is one line for the user."""
+
+
+class BudgetExhaustedError(RunAbortedError):
     """The run reached its request cap."""
 
 
-class RateLimitedError(RuntimeError):
+class RateLimitedError(RunAbortedError):
     """The provider kept answering 429/503 past the time the run may wait."""
 
 
-class ProviderUnreachableError(RuntimeError):
+class ProviderUnreachableError(RunAbortedError):
     """The provider could not be reached at all."""
 
 
@@ -44,8 +48,8 @@ class Target:
 
     provider: Provider
     base_url: str
-    token: str
-    chat_id: str
+    token: str = field(repr=False)  # never in a repr, a traceback or a report
+    chat_id: str = ""
     live: bool = False
 
     @property
@@ -116,9 +120,11 @@ class Session:
     client: httpx.Client
     max_requests: int = 150
     max_wait: float = 60.0  # total seconds the run may spend waiting out throttling
+    rate_limit: float | None = None  # requests per second, at most
     exchanges: list[Exchange] = field(default_factory=list)
     requests: int = 0
     waited: float = 0.0
+    _last_sent: float = 0.0
 
     @property
     def provider(self) -> Provider:
@@ -128,11 +134,21 @@ class Session:
     def remaining(self) -> int:
         return self.max_requests - self.requests
 
+    @cached_property
+    def _secrets(self) -> list[str]:
+        """The token as it may appear in output: raw, and escaped inside a JSON string."""
+        token = self.target.token
+        return sorted({token, json.dumps(token)[1:-1]}, key=len, reverse=True) if token else []
+
     def redact(self, text: str) -> str:
-        return text.replace(self.target.token, REDACTED) if self.target.token else text
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
 
     def redact_bytes(self, data: bytes) -> bytes:
-        return data.replace(self.target.token.encode(), REDACTED.encode()) if self.target.token else data
+        for secret in self._secrets:
+            data = data.replace(secret.encode(), REDACTED.encode())
+        return data
 
     def send(self, case: Case) -> Exchange:
         """Send `case`; a 429/503 is waited out and retried, and never reaches a check."""
@@ -140,11 +156,15 @@ class Session:
         while True:
             if self.requests >= self.max_requests:
                 raise BudgetExhaustedError(f"the request cap of {self.max_requests} is reached")
+            self._pace()
             self.requests += 1
             try:
                 response = self.client.send(request)
             except httpx.TransportError as exc:
-                raise ProviderUnreachableError(f"{self.target.base_url}: {exc.__class__.__name__}: {exc}") from None
+                reason = self.redact(str(exc)) or "no answer"
+                raise ProviderUnreachableError(
+                    f"cannot reach {self.target.base_url}: {exc.__class__.__name__} ({reason})"
+                ) from None
             if response.status_code not in THROTTLED or (
                 response.status_code == 503 and "retry-after" not in response.headers
             ):
@@ -160,6 +180,13 @@ class Session:
         exchange = self._record(request, response)
         self.exchanges.append(exchange)
         return exchange
+
+    def _pace(self) -> None:
+        if self.rate_limit:
+            wait = self._last_sent + 1 / self.rate_limit - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+        self._last_sent = time.monotonic()
 
     def _build(self, case: Case) -> httpx.Request:
         provider = self.provider

@@ -17,7 +17,7 @@ from schemathesis import GenerationMode
 from chat_contracts import cases
 from chat_contracts.cases import Case, Expect
 from chat_contracts.checks import Context, Violation, evaluate
-from chat_contracts.session import Exchange, Session
+from chat_contracts.session import BudgetExhaustedError, Exchange, RunAbortedError, Session
 
 GROUPS = ("positive", "semantics", "negative", "auth", "unknown-id", "generated-positive", "generated-negative")
 RESTORE_RESERVE = 2  # requests kept back so the chat can always be restored
@@ -38,6 +38,7 @@ class ContractRun:
     snapshot: dict[str, Any] | None = None
     state: dict[str, Any] | None = None
     violations: list[Violation] = field(default_factory=list)
+    max_examples: int | None = None  # generated examples at most (None: what the request cap leaves)
     _generated_budget: int | None = None
 
     @property
@@ -47,6 +48,11 @@ class ContractRun:
     # --- sending and judging -----------------------------------------------------------------------
 
     def exchange(self, case: Case) -> tuple[Exchange, list[Violation]]:
+        if case.group != "restore" and self.session.remaining <= RESTORE_RESERVE:
+            raise BudgetExhaustedError(
+                f"the request cap of {self.session.max_requests} is reached ({RESTORE_RESERVE} are kept to restore "
+                "the chat); raise --max-requests or use a faster hypothesis profile"
+            )
         exchange = self.session.send(case)
         path_id = case.chat_id or self.session.target.chat_id
         context = Context(self.provider, case, exchange, path_id, self.state, self.snapshot)
@@ -139,7 +145,8 @@ class ContractRun:
                 + len(cases.auth_cases())
                 + len(cases.unknown_id_cases(self.provider))
             )
-            self._generated_budget = max(0, self.session.max_requests - deterministic - RESTORE_RESERVE)
+            budget = max(0, self.session.max_requests - deterministic - RESTORE_RESERVE)
+            self._generated_budget = budget if self.max_examples is None else min(budget, self.max_examples)
         return self._generated_budget
 
     def _generate(self, group: str, mode: GenerationMode, count: int) -> None:
@@ -190,14 +197,31 @@ class ContractRun:
             body[spec.name] = value
         return body
 
-    def restore(self) -> Exchange | None:
+    def restore(self) -> RestoreOutcome:
+        """Send the snapshot's observable fields back (unless the chat is known to match already)."""
         body = self.restore_body()
-        if not body or self.state is None:
-            return None
-        if all(self.state.get(self.provider.field(k).response) == v for k, v in body.items()):
-            return None
-        exchange, _ = self.exchange(Case("restore", "restore the chat as found", Expect.SUCCESS, body=body))
-        return exchange
+        label = f"{self.provider.name} chat {self.session.target.chat_id}"
+        if not body:
+            return RestoreOutcome(True, f"{label}: nothing to restore", body)
+        if self.state is not None and all(
+            self.state.get(self.provider.field(k).response) == v for k, v in body.items()
+        ):
+            return RestoreOutcome(True, f"{label} is as it was found", body)
+        try:
+            exchange, _ = self.exchange(Case("restore", "restore the chat as found", Expect.SUCCESS, body=body))
+        except RunAbortedError as exc:
+            return RestoreOutcome(False, f"{label} was NOT restored: {exc}", body)
+        shown = self._comparable(exchange) or {}
+        if exchange.ok and all(shown.get(self.provider.field(k).response) == v for k, v in body.items()):
+            return RestoreOutcome(True, f"{label} restored ({', '.join(body)})", body)
+        return RestoreOutcome(False, f"{label} was NOT restored: the update answered {exchange.status}", body)
+
+
+@dataclass(frozen=True)
+class RestoreOutcome:
+    restored: bool
+    message: str
+    body: dict[str, Any]  # what restores the chat, to send by hand when `restored` is False
 
 
 def explain(provider: str, violations: list[Violation], reproduce: str, limit: int = 3) -> str:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,6 +16,22 @@ from chat_contracts.mock import DEFAULT_TOKEN, ReferenceChatAPI
 from chat_contracts.registry import Provider, get_provider
 
 _UNSET: Any = object()
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def contract_suite(*args: str, env: dict[str, str] | None = None, **popen: Any) -> subprocess.CompletedProcess[str]:
+    """`pytest tests/contract --seed 7 ARGS` as a user runs it (CONTRACT_* taken from `env` only)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CONTRACT_")}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/contract", "--seed", "7", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=clean | (env or {}),
+        check=False,
+        **popen,
+    )
 
 
 @dataclass

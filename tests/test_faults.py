@@ -125,6 +125,7 @@ PROBES: dict[str, Probe] = {
     "rate-limited": _rate_limited,
     "forbidden-for-wrong-token": _status(403, token="wrong"),
     "chat-without-bot": lambda c: "bot_id" not in _body(c),
+    "echoes-token": lambda c: _body(c).get("debug_authorization") == "Bearer cc_test_token",
     "updated-only-on-change": lambda c: _body(c)[c.provider.updated_field] == _body(c)[c.provider.updated_field],
 }
 
@@ -153,3 +154,13 @@ def test_behaviour_shows_its_symptom_and_the_reference_does_not(caller, name: st
 def test_fault_for_the_wrong_provider_is_refused() -> None:
     with pytest.raises(UnknownBehaviourError, match="unknown fault 'archived-not-applied' for provider 'whop'"):
         build(get_provider("whop"), "archived-not-applied")
+
+
+def test_behaviours_compose_with_plus(caller) -> None:
+    c = caller("whop", "echoes-token+title-not-applied")
+    assert PROBES["echoes-token"](c) and PROBES["title-not-applied"](c)
+
+
+def test_unknown_part_of_a_composition_is_refused() -> None:
+    with pytest.raises(UnknownBehaviourError, match="unknown fault 'nope'"):
+        build(get_provider("wilson"), "echoes-token+nope")

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from chat_contracts.faults import build
 from chat_contracts.registry import get_provider
 from chat_contracts.transport import serving
+from tests.conftest import contract_suite
 
-ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "sk_live_secret_token_0123456789"
 
 pytestmark = pytest.mark.slow
-
-
-def contract_suite(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CONTRACT_")}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/contract", "--seed", "7", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=clean | (env or {}),
-        check=False,
-    )
 
 
 def test_mock_run_of_a_faulty_provider_exits_1_naming_the_check_and_clause() -> None:
