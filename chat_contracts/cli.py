@@ -86,6 +86,22 @@ def _list_faults(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _drift(args: argparse.Namespace) -> int:
+    from chat_contracts import drift
+
+    if args.rules:
+        print(drift.rule_catalogue_markdown())
+        return EXIT_OK
+    if not (args.baseline and args.candidate):
+        return _fail("drift needs BASELINE and CANDIDATE (or --rules)")
+    try:
+        findings = drift.compare(Document.load(args.baseline), Document.load(args.candidate))
+    except (DocumentError, ValueError) as exc:
+        return _fail(str(exc))
+    print(drift.render(findings, args.format))
+    return EXIT_FINDINGS if drift.at_or_above(findings, args.fail_on) else EXIT_OK
+
+
 def _fail(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
     return EXIT_BAD_INPUT
@@ -128,6 +144,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve_cmd.set_defaults(run=_serve)
 
+    drift_cmd = commands.add_parser(
+        "drift",
+        help="compare two OpenAPI documents and classify each change (breaking, warning, info)",
+        description="Exit 0: nothing at or above --fail-on; 1: findings at or above it; 2: unreadable input.",
+    )
+    drift_cmd.add_argument("baseline", nargs="?", metavar="BASELINE", help="the document clients were built on")
+    drift_cmd.add_argument("candidate", nargs="?", metavar="CANDIDATE", help="the newer document, or an observed one")
+    drift_cmd.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    drift_cmd.add_argument("--fail-on", choices=("breaking", "warning", "info", "never"), default="breaking")
+    drift_cmd.add_argument("--rules", action="store_true", help="print the rule catalogue and exit")
+    drift_cmd.set_defaults(run=_drift)
+
     faults_cmd = commands.add_parser("faults", help="list the catalogue of faults and conforming variants")
     faults_cmd.add_argument("--provider", choices=provider_names())
     faults_cmd.set_defaults(run=_list_faults)
@@ -140,6 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`| head`): nothing more to say
+        sys.stderr.close()
+        return EXIT_OK
 
 
 if __name__ == "__main__":

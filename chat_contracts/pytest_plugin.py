@@ -15,6 +15,7 @@ import random
 import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ from hypothesis import settings
 
 from chat_contracts.faults import CATALOGUE, UnknownBehaviourError, build
 from chat_contracts.mock import DEFAULT_TOKEN, ReferenceChatAPI
+from chat_contracts.observe import Observations
 from chat_contracts.registry import Provider, get_provider, provider_names
 from chat_contracts.session import REDACTED, RunAbortedError, Session, Target
 from chat_contracts.transport import mock_client, mount
@@ -85,6 +87,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--max-wait", type=float, default=60.0, help="seconds to wait out 429/503 in all, per provider (default 60)"
     )
     group.addoption("--mock-fault", metavar="NAME", help="run against a mock with this catalogue fault switched on")
+    group.addoption(
+        "--drift-report",
+        metavar="PATH",
+        help="write what was seen but is not documented: PATH (Markdown), PATH.json, PATH.openapi.yaml",
+    )
 
 
 def _option(config: pytest.Config, name: str) -> Any:
@@ -110,6 +117,9 @@ class SuiteConfig:
     clients: list[httpx.Client] = field(default_factory=list)
     runs: dict[str, ContractRun] = field(default_factory=dict)
     restored: list[RestoreOutcome] = field(default_factory=list)
+    drift_report: Path | None = None
+    worker_observations: list[str] = field(default_factory=list)  # JSON from xdist workers
+    reports_written: list[Path] = field(default_factory=list)
 
     @property
     def max_examples(self) -> int:
@@ -142,6 +152,26 @@ class SuiteConfig:
         self.clients.append(client)
         return client
 
+    def observations(self) -> dict[str, Observations]:
+        """What this process saw of each target, with what the xdist workers sent back."""
+        observed = {name: Observations(target.provider) for name, target in self.targets.items()}
+        for name, run in self.runs.items():
+            for exchange in run.session.exchanges:
+                observed[name].record(exchange)
+        for dumped in self.worker_observations:
+            for name, data in json.loads(dumped).items():
+                observed[name].merge(data)
+        return observed
+
+    def write_drift_reports(self) -> None:
+        if self.drift_report is None:
+            return
+        for name, observations in self.observations().items():
+            path = self.drift_report
+            if len(self.targets) > 1:  # one report per provider
+                path = path.with_name(f"{path.stem}-{name}{path.suffix}")
+            self.reports_written += observations.write(path)
+
     def reproduce(self, test_id: str) -> str:
         return " ".join(shlex.quote(part) for part in [*self.command, "-k", test_id])
 
@@ -169,6 +199,7 @@ def _suite_config(config: pytest.Config) -> SuiteConfig:
         "max_wait": config.getoption("max_wait"),
     }
     command = ["pytest", "tests/contract", "--seed", str(seed)]
+    report = Path(config.getoption("drift_report")) if config.getoption("drift_report") else None
     if base_url:
         if not provider:
             raise pytest.UsageError("--base-url needs --provider (whop or wilson)")
@@ -183,7 +214,7 @@ def _suite_config(config: pytest.Config) -> SuiteConfig:
             raise pytest.UsageError("--mock-fault applies to the built-in mocks, not to --base-url")
         target = Target(get_provider(provider), base_url.rstrip("/"), token, chat_id, live=True)
         command += ["--provider", provider, "--base-url", base_url, "--chat-id", chat_id, "--token", REDACTED]
-        return SuiteConfig({provider: target}, fault=None, command=command, **common)
+        return SuiteConfig({provider: target}, fault=None, command=command, drift_report=report, **common)
     names = [provider] if provider else list(provider_names())
     if fault:
         try:
@@ -199,7 +230,7 @@ def _suite_config(config: pytest.Config) -> SuiteConfig:
     targets = {
         n: Target(get_provider(n), get_provider(n).server, DEFAULT_TOKEN, get_provider(n).example_id) for n in names
     }
-    return SuiteConfig(targets, fault=fault, command=command, **common)
+    return SuiteConfig(targets, fault=fault, command=command, drift_report=report, **common)
 
 
 _SUITE = pytest.StashKey[SuiteConfig]()
@@ -293,6 +324,11 @@ def contract_suite(request: pytest.FixtureRequest) -> SuiteConfig:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Put every live chat back as found: once, in the process that took the snapshot."""
     suite = suite_config(session.config)
+    if suite.is_worker:
+        observed = {name: o.dump() for name, o in suite.observations().items()}
+        session.config.workeroutput["chat_contracts_observations"] = json.dumps(observed)  # type: ignore[attr-defined]
+    else:
+        suite.write_drift_reports()
     if suite.is_worker or not suite.live:
         suite.close()
         return
@@ -310,8 +346,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     suite.close()
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    dumped = getattr(node, "workeroutput", {}).get("chat_contracts_observations")
+    if dumped:
+        suite_config(node.config).worker_observations.append(dumped)
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    for outcome in suite_config(config).restored:
+    suite = suite_config(config)
+    if suite.reports_written:
+        terminalreporter.write_line("chat-contracts: drift report " + ", ".join(map(str, suite.reports_written)))
+    for outcome in suite.restored:
         if outcome.restored:
             terminalreporter.write_line(f"chat-contracts: {outcome.message}", green=True)
         else:

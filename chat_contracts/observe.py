@@ -1,0 +1,243 @@
+"""Drift seen in traffic: what a provider does that is not a violation but is not documented either.
+
+`Observations` reads the exchanges of a run: response fields the contract does not name (with example
+values and how often), undocumented status codes and headers, enum values seen against the documented
+ones, JSON types seen per field. It writes a Markdown report, the same as JSON, and a candidate OpenAPI
+document (the contract plus what was observed) for `chat-contracts drift` to classify.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chat_contracts.documents import resolve_pointer
+from chat_contracts.drift import Shape, shape
+from chat_contracts.registry import Provider
+from chat_contracts.session import Exchange
+
+# Headers any HTTP server or proxy sends: their presence says nothing about the API.
+TRANSPORT_HEADERS = frozenset({
+    "date", "server", "content-type", "content-length", "connection", "keep-alive", "transfer-encoding",
+    "vary", "cache-control", "pragma", "expires", "etag", "last-modified", "content-encoding",
+    "strict-transport-security", "retry-after", "allow", "x-request-id", "x-correlation-id", "via", "age",
+    "alt-svc",
+})  # fmt: skip
+EXAMPLES_KEPT = 3
+
+
+def json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    return {float: "number", str: "string", list: "array", dict: "object"}.get(type(value), "unknown")
+
+
+@dataclass
+class FieldSeen:
+    count: int = 0
+    types: Counter[str] = field(default_factory=Counter)
+    examples: list[Any] = field(default_factory=list)
+
+    def add(self, value: Any) -> None:
+        self.count += 1
+        self.types[json_type(value)] += 1
+        if value not in self.examples and len(self.examples) < EXAMPLES_KEPT:
+            self.examples.append(value)
+
+
+@dataclass
+class Observations:
+    provider: Provider
+    bodies: int = 0  # 2xx chat bodies seen
+    fields: dict[str, FieldSeen] = field(default_factory=dict)  # every field seen, dotted for nested ones
+    statuses: Counter[int] = field(default_factory=Counter)
+    headers: Counter[str] = field(default_factory=Counter)
+    enums: dict[str, Counter[str]] = field(default_factory=dict)
+
+    @cached_property
+    def response_shape(self) -> Shape:
+        return shape(self.provider.document, {"$ref": "#" + self.provider.response_schema_pointer(200)}, "")
+
+    # --- recording ---------------------------------------------------------------------------------
+
+    def record(self, exchange: Exchange) -> None:
+        self.statuses[exchange.status] += 1
+        for name in exchange.response_headers:
+            if name not in TRANSPORT_HEADERS:
+                self.headers[name] += 1
+        try:
+            body = exchange.json
+        except ValueError:
+            return
+        if exchange.ok and isinstance(body, dict):
+            self.bodies += 1
+            self._walk(body, self.response_shape, "")
+
+    def _walk(self, body: dict[str, Any], documented: Shape | None, prefix: str) -> None:
+        for name, value in body.items():
+            dotted = prefix + name
+            self.fields.setdefault(dotted, FieldSeen()).add(value)
+            sub = documented.properties.get(name) if documented else None
+            if sub is not None and sub.enum is not None and isinstance(value, str):
+                self.enums.setdefault(dotted, Counter())[value] += 1
+            if isinstance(value, dict) and sub is not None and sub.properties:
+                self._walk(value, sub, dotted + ".")
+
+    # --- what it means -----------------------------------------------------------------------------
+
+    def documented_field(self, dotted: str) -> Shape | None:
+        node: Shape | None = self.response_shape
+        for part in dotted.split("."):
+            node = node.properties.get(part) if node else None
+        return node
+
+    def undocumented_fields(self) -> dict[str, FieldSeen]:
+        return {name: seen for name, seen in self.fields.items() if self.documented_field(name) is None}
+
+    def undocumented_statuses(self) -> dict[int, int]:
+        documented = set(self.provider.documented_statuses())
+        return {
+            status: count
+            for status, count in sorted(self.statuses.items())
+            if str(status) not in documented and f"{str(status)[0]}XX" not in documented
+        }
+
+    def enum_drift(self) -> dict[str, dict[str, Any]]:
+        drift = {}
+        for name, seen in self.enums.items():
+            documented = sorted(map(str, self.documented_field(name).enum or ()))
+            drift[name] = {
+                "documented": documented,
+                "seen": dict(seen),
+                "undocumented": sorted(set(seen) - set(documented)),
+            }
+        return drift
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider.name,
+            "responses_seen": sum(self.statuses.values()),
+            "chat_bodies_seen": self.bodies,
+            "undocumented_fields": {
+                name: {"seen": seen.count, "of": self.bodies, "types": dict(seen.types), "examples": seen.examples}
+                for name, seen in self.undocumented_fields().items()
+            },
+            "undocumented_statuses": self.undocumented_statuses(),
+            "undocumented_headers": dict(sorted(self.headers.items())),
+            "enums": self.enum_drift(),
+            "field_types": {name: dict(seen.types) for name, seen in sorted(self.fields.items())},
+        }
+
+    # --- xdist: observations travel from workers to the controller as JSON ------------------------
+
+    def dump(self) -> str:
+        return json.dumps({
+            "bodies": self.bodies,
+            "fields": {k: [v.count, dict(v.types), v.examples] for k, v in self.fields.items()},
+            "statuses": {str(k): v for k, v in self.statuses.items()},
+            "headers": dict(self.headers),
+            "enums": {k: dict(v) for k, v in self.enums.items()},
+        })  # fmt: skip
+
+    def merge(self, dumped: str) -> None:
+        data = json.loads(dumped)
+        self.bodies += data["bodies"]
+        for name, (count, types, examples) in data["fields"].items():
+            seen = self.fields.setdefault(name, FieldSeen())
+            seen.count += count
+            seen.types.update(types)
+            seen.examples += [e for e in examples if e not in seen.examples][: EXAMPLES_KEPT - len(seen.examples)]
+        self.statuses.update({int(k): v for k, v in data["statuses"].items()})
+        self.headers.update(data["headers"])
+        for name, values in data["enums"].items():
+            self.enums.setdefault(name, Counter()).update(values)
+
+    # --- writing -----------------------------------------------------------------------------------
+
+    def markdown(self) -> str:
+        data = self.to_dict()
+        lines = [
+            f"# Drift observed: {self.provider.title}",
+            "",
+            f"{data['responses_seen']} responses seen, {self.bodies} of them chat bodies. Nothing below is a contract "
+            "violation; all of it is behaviour the contract does not document.",
+            "",
+            "## Undocumented response fields",
+            "",
+        ]
+        if data["undocumented_fields"]:
+            lines += ["| field | seen in | types | examples |", "| --- | --- | --- | --- |"]
+            for name, seen in data["undocumented_fields"].items():
+                examples = ", ".join(f"`{json.dumps(e, ensure_ascii=False)}`" for e in seen["examples"])
+                lines.append(f"| `{name}` | {seen['seen']}/{seen['of']} | {', '.join(seen['types'])} | {examples} |")
+        else:
+            lines.append("None.")
+        lines += ["", "## Undocumented status codes", ""]
+        statuses = data["undocumented_statuses"]
+        lines.append(", ".join(f"{s}: {n}" for s, n in statuses.items()) if statuses else "None.")
+        lines += ["", "## Undocumented response headers", ""]
+        headers = data["undocumented_headers"]
+        lines.append(", ".join(f"`{h}`: {n}" for h, n in headers.items()) if headers else "None.")
+        lines += ["", "## Enum values", "", "| field | documented | seen | undocumented |", "| --- | --- | --- | --- |"]
+        for name, enum in data["enums"].items():
+            seen = ", ".join(f"{v}: {n}" for v, n in enum["seen"].items())
+            lines.append(
+                f"| `{name}` | {', '.join(enum['documented'])} | {seen} | {', '.join(enum['undocumented']) or '-'} |"
+            )
+        lines += ["", "## Field types seen", "", "| field | types |", "| --- | --- |"]
+        lines += [
+            f"| `{n}` | {', '.join(f'{t}: {c}' for t, c in types.items())} |"
+            for n, types in data["field_types"].items()
+        ]
+        return "\n".join(lines) + "\n"
+
+    def candidate_document(self) -> dict[str, Any]:
+        """The contract with what was observed added: for `chat-contracts drift CONTRACT THIS`."""
+        doc = copy.deepcopy(self.provider.document.data)
+        info = doc.setdefault("info", {})
+        info["description"] = f"Observed by chat-contracts from {sum(self.statuses.values())} responses."
+        chat = _deref(doc, resolve_pointer(doc, self.provider.response_schema_pointer(200)))
+        for name, seen in self.undocumented_fields().items():
+            if "." in name:
+                continue  # nested extras stay in the report; the candidate adds top-level fields
+            types = sorted(seen.types)
+            chat.setdefault("properties", {})[name] = {"type": types[0] if len(types) == 1 else types}
+            if seen.count == self.bodies:
+                chat.setdefault("required", []).append(name)
+        for name, enum in self.enum_drift().items():
+            if enum["undocumented"] and "." not in name:
+                # An inline copy: the enum may be shared with requests, about which traffic says nothing.
+                node = copy.deepcopy(_deref(doc, chat["properties"][name]))
+                chat["properties"][name] = node | {"enum": [*node["enum"], *enum["undocumented"]]}
+        responses = resolve_pointer(doc, self.provider.operation_pointer)["responses"]
+        for status in self.undocumented_statuses():
+            responses[str(status)] = {"description": "Observed by chat-contracts; not documented."}
+        return doc
+
+    def write(self, path: Path) -> list[Path]:
+        """PATH (Markdown), PATH.json and PATH.openapi.yaml; returns what was written."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written = [path, path.with_suffix(".json"), path.with_suffix(".openapi.yaml")]
+        written[0].write_text(self.markdown(), encoding="utf-8")
+        written[1].write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        written[2].write_text(
+            yaml.safe_dump(self.candidate_document(), sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
+        return written
+
+
+def _deref(doc: dict[str, Any], node: Any) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        node = resolve_pointer(doc, node["$ref"])
+    return node
