@@ -24,6 +24,7 @@ import pytest
 import respx
 from hypothesis import settings
 
+from chat_contracts.consumer import ContractMock
 from chat_contracts.faults import CATALOGUE, UnknownBehaviourError, build
 from chat_contracts.mock import DEFAULT_TOKEN, ReferenceChatAPI
 from chat_contracts.observe import Observations
@@ -68,6 +69,26 @@ def provider_mock() -> Iterator[MockFactory]:
             return api
 
         yield start
+
+
+@pytest.fixture
+def contract_mock() -> Iterator[Callable[..., ContractMock]]:
+    """Check a client against the contract: ``mock = contract_mock("whop")`` answers httpx requests to the
+    provider's server in-process, checks each request, and fails the test on any violation.
+    Queue answers with ``mock.respond_with(...)``; ``mock.drift`` lists fields the contract does not know.
+    (Inside ``@given``, use ``with ContractMock.for_provider("whop").routed() as mock:`` per example.)"""
+    started: list[ContractMock] = []
+    with respx.mock(assert_all_called=False) as router:
+
+        def start(provider: str, *, base_url: str | None = None) -> ContractMock:
+            mock = ContractMock(get_provider(provider))
+            mount(router, mock, base_url or mock.provider.server)
+            started.append(mock)
+            return mock
+
+        yield start
+    for mock in started:
+        mock.assert_conforms()
 
 
 # --- options ---------------------------------------------------------------------------------------

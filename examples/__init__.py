@@ -1,0 +1,1 @@
+"""Example clients, tested against the contracts in tests/consumer."""
