@@ -72,7 +72,7 @@ class Case:
 # --- reading the request schema ------------------------------------------------------------------
 
 
-def _request_properties(provider: Provider) -> dict[str, dict[str, Any]]:
+def request_properties(provider: Provider) -> dict[str, dict[str, Any]]:
     document = provider.document
     schema = document.deref(document.resolve(provider.request_schema_pointer))
     return {name: _flatten(provider, prop) for name, prop in schema.get("properties", {}).items()}
@@ -138,7 +138,7 @@ def positive_cases(provider: Provider, state: dict[str, Any]) -> list[Case]:
         Case("positive", "no body", Expect.SUCCESS),
     ]
     together: dict[str, Any] = {}
-    for name, prop in _request_properties(provider).items():
+    for name, prop in request_properties(provider).items():
         spec = provider.field(name)
         for label, value in _valid_values(prop):
             if value is None and spec.on_null == "undocumented":
@@ -166,7 +166,7 @@ def negative_cases(provider: Provider) -> list[Case]:
     """Wrong types, values outside enums, bodies that are not objects, bodies that are not JSON."""
     cases = [
         Case("negative", f"{name} = {label}", Expect.INVALID, body={name: value})
-        for name, prop in _request_properties(provider).items()
+        for name, prop in request_properties(provider).items()
         for label, value in _wrong_values(prop)
     ]
     cases += [
@@ -191,18 +191,10 @@ def unknown_id_cases(provider: Provider) -> list[Case]:
             "unknown-id", f"unknown chat id {provider.unknown_id}", Expect.MISSING, body={}, chat_id=provider.unknown_id
         )
     ]
-    if _id_schema(provider).get("pattern"):
+    if provider.id_schema.get("pattern"):
         # An id of the wrong shape names no chat either; a 5xx here is the classic unhandled parse error.
         cases.append(Case("unknown-id", "malformed chat id", Expect.MISSING, body={}, chat_id="chat-contracts"))
     return cases
-
-
-def _id_schema(provider: Provider) -> dict[str, Any]:
-    for param in provider.operation.get("parameters", []):
-        param = provider.document.deref(param)
-        if param["name"] == provider.id_parameter:
-            return provider.document.deref(param.get("schema", {}))
-    return {}
 
 
 # --- generated cases -----------------------------------------------------------------------------

@@ -193,7 +193,7 @@ def response_id_matches(ctx: Context) -> Iterator[Failure]:
     if chat is not None and "id" in chat and chat["id"] != ctx.path_id:
         yield Failure(
             f"response id {chat['id']!r} is not the path id {ctx.path_id!r}",
-            ctx.clause(ctx.provider.operation_pointer + "/parameters/0", "the id of the chat to update"),
+            ctx.clause(ctx.provider.id_parameter_pointer, "the id of the chat to update"),
         )
 
 

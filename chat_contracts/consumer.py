@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -72,15 +71,15 @@ class ContractMock:
     def _check(self, request: MockRequest) -> str | None:
         label = f"{request.method} {request.path}"
         p = self.provider
-        route = re.fullmatch(re.escape(p.path).replace(re.escape("{" + p.id_parameter + "}"), "([^/]+)"), request.path)
+        route = p.path_pattern.match(request.path)
         if route is None:
             self._violation(label, f"{request.path} is not {p.path}", "#/paths")
             return None
         chat_id = route.group(1)
         if request.method.upper() != p.method:
             self._violation(label, f"{request.method} is not the documented {p.method}", p.operation_pointer)
-        id_at = _id_schema_pointer(p)
-        for error in p.document.errors(chat_id, id_at) if id_at else []:
+        id_at = p.id_parameter_pointer + "/schema"
+        for error in p.document.errors(chat_id, id_at):
             self._violation(label, f"path id {chat_id!r}: {error.message}", id_at)
         scheme, _, token = (request.header(p.auth_header) or "").partition(" ")
         if scheme.lower() != p.auth_prefix.strip().lower() or not token.strip():
@@ -126,13 +125,6 @@ class ContractMock:
         with respx.mock(assert_all_called=False) as router:
             mount(router, self, base_url or self.provider.server)
             yield self
-
-
-def _id_schema_pointer(provider: Provider) -> str | None:
-    for index, param in enumerate(provider.operation.get("parameters", [])):
-        if provider.document.deref(param).get("name") == provider.id_parameter:
-            return provider.operation_pointer + f"/parameters/{index}/schema"
-    return None
 
 
 def _timestamp(provider: Provider) -> str:

@@ -331,21 +331,28 @@ class AcceptsMalformedJson(ReferenceChatAPI):
 # --- rejecting valid input -----------------------------------------------------------------------
 
 
+class _RejectsNull(ReferenceChatAPI):
+    """Base: `field: null` is refused with a 400, though the request schema allows null."""
+
+    field: str
+
+    def validate_update(self, update: dict[str, Any]) -> MockResponse | None:
+        if self.field in update and update[self.field] is None:
+            message = f"{self.field} must not be null"
+            return self.fail(ApiError(400, "invalid_request_error", message, "parameter_invalid", self.field))
+        return super().validate_update(update)
+
+
 @fault(
     "rejects-null-title",
     caught_by="valid_request_accepted",
     clause=f"{WHOP_REQUEST}/properties/title",
     providers=("whop",),
 )
-class RejectsNullTitle(ReferenceChatAPI):
+class RejectsNullTitle(_RejectsNull):
     """title: null is refused with a 400, though the request schema allows it."""
 
-    def validate_update(self, update: dict[str, Any]) -> MockResponse | None:
-        if "title" in update and update["title"] is None:
-            return self.fail(
-                ApiError(400, "invalid_request_error", "title must be a string", "parameter_invalid", "title")
-            )
-        return super().validate_update(update)
+    field = "title"
 
 
 @fault(
@@ -354,21 +361,10 @@ class RejectsNullTitle(ReferenceChatAPI):
     clause=f"{WHOP_REQUEST}/properties/notification_preference",
     providers=("whop",),
 )
-class RejectsNullNotificationPreference(ReferenceChatAPI):
+class RejectsNullNotificationPreference(_RejectsNull):
     """notification_preference: null is refused with a 400, though the request schema allows it."""
 
-    def validate_update(self, update: dict[str, Any]) -> MockResponse | None:
-        if "notification_preference" in update and update["notification_preference"] is None:
-            return self.fail(
-                ApiError(
-                    400,
-                    "invalid_request_error",
-                    "notification_preference must be all or none",
-                    "parameter_invalid",
-                    "notification_preference",
-                )
-            )
-        return super().validate_update(update)
+    field = "notification_preference"
 
 
 @fault(

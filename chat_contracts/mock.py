@@ -12,7 +12,6 @@ errors are documented) and from a `Dialect`: the seeded chat and the error body.
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 from collections import deque
@@ -147,9 +146,6 @@ class ReferenceChatAPI:
         self.dialect = DIALECTS[provider.name]
         self.rate_limit_per_minute = rate_limit_per_minute
         self._format_time = TIMESTAMP_FORMATTERS[provider.timestamp_format]
-        self._route = re.compile(
-            "^" + re.escape(provider.path).replace(re.escape("{" + provider.id_parameter + "}"), "([^/]+)") + "/?$"
-        )
         self._request_validator = provider.document.validator(provider.request_schema_pointer)
         self._lock = threading.Lock()  # served by uvicorn, handlers may run in a thread pool
         self._recent: deque[float] = deque()
@@ -181,7 +177,7 @@ class ReferenceChatAPI:
             return self.finish(request, self._dispatch(request))
 
     def _dispatch(self, request: MockRequest) -> MockResponse:
-        match = self._route.match(request.path)
+        match = self.provider.path_pattern.match(request.path)
         if not match:
             return self.fail(ApiError(404, "not_found", "Resource not found"))
         chat_id = unquote(match.group(1))

@@ -6,6 +6,7 @@ Everything that differs between providers is read from here; the rest of the cod
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import Any, Literal
@@ -79,6 +80,23 @@ class Provider:
                     return self.operation_pointer + pointer("responses", key, "content", "application/json", "schema")
                 return None
         return None
+
+    @property
+    def id_parameter_pointer(self) -> str:
+        """Pointer to the id path parameter (the one named by the registry) in the operation."""
+        parameters = self.operation.get("parameters", [])
+        index = next(i for i, p in enumerate(parameters) if self.document.deref(p).get("name") == self.id_parameter)
+        return self.operation_pointer + pointer("parameters", index)
+
+    @property
+    def id_schema(self) -> dict[str, Any]:
+        return self.document.deref(self.document.resolve(self.id_parameter_pointer).get("schema", {}))
+
+    @cached_property
+    def path_pattern(self) -> re.Pattern[str]:
+        """Matches the operation's path relative to the API base; group 1 is the (still encoded) id."""
+        id_slot = re.escape("{" + self.id_parameter + "}")
+        return re.compile("^" + re.escape(self.path).replace(id_slot, "([^/]+)") + "/?$")
 
     def documented_statuses(self) -> tuple[str, ...]:
         return tuple(self.operation["responses"])

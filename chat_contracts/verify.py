@@ -167,7 +167,7 @@ class ContractRun:
         current = (self.state or {}).get(spec.response)
         if isinstance(current, bool):
             return not current
-        enum = cases._request_properties(self.provider)[name]["enum"]
+        enum = cases.request_properties(self.provider)[name]["enum"]
         if enum:
             return next((v for v in enum if v != current), None)
         return f"chat-contracts semantics {self.seed}"

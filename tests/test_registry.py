@@ -26,11 +26,16 @@ def test_operation_and_id_parameter_exist(provider: Provider) -> None:
 
 
 def test_ids_fit_the_id_parameter_schema(provider: Provider) -> None:
-    index = next(i for i, p in enumerate(provider.operation["parameters"]) if p["name"] == provider.id_parameter)
-    schema_at = provider.operation_pointer + f"/parameters/{index}/schema"
+    schema_at = provider.id_parameter_pointer + "/schema"
     for chat_id in (provider.example_id, provider.unknown_id):
         assert provider.document.errors(chat_id, schema_at) == []
     assert provider.example_id != provider.unknown_id
+
+
+def test_path_pattern_finds_the_id(provider: Provider) -> None:
+    match = provider.path_pattern.match(provider.path_for(provider.example_id))
+    assert match and match.group(1) == provider.example_id
+    assert provider.path_pattern.match(provider.path_for(provider.example_id) + "/messages") is None
 
 
 def test_fields_are_the_request_properties(provider: Provider) -> None:
