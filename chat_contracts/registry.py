@@ -105,6 +105,11 @@ class Provider:
         return next(f for f in self.fields if f.name == name)
 
     @property
+    def unrestorable_fields(self) -> frozenset[str]:
+        """Request fields the response does not show: a live run could not put them back."""
+        return frozenset(f.name for f in self.fields if f.response is None)
+
+    @property
     def reference_fields(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if f.references)
 

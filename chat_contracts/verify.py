@@ -17,6 +17,7 @@ from schemathesis import GenerationMode
 from chat_contracts import cases
 from chat_contracts.cases import Case, Expect
 from chat_contracts.checks import Context, Violation, evaluate
+from chat_contracts.registry import Provider
 from chat_contracts.session import BudgetExhaustedError, Exchange, RunAbortedError, Session
 
 GROUPS = ("positive", "semantics", "negative", "auth", "unknown-id", "generated-positive", "generated-negative")
@@ -42,8 +43,13 @@ class ContractRun:
     _generated_budget: int | None = None
 
     @property
-    def provider(self):
+    def provider(self) -> Provider:
         return self.session.provider
+
+    @property
+    def avoid(self) -> frozenset[str]:
+        """Fields a live run never sets: the response does not show them, so they could not be restored."""
+        return self.provider.unrestorable_fields if self.session.target.live else frozenset()
 
     # --- sending and judging -----------------------------------------------------------------------
 
@@ -84,7 +90,7 @@ class ContractRun:
     # --- the groups --------------------------------------------------------------------------------
 
     def _positive(self) -> None:
-        for case in cases.positive_cases(self.provider, self.snapshot or {}):
+        for case in cases.positive_cases(self.provider, self.snapshot or {}, self.avoid):
             self.exchange(case)
 
     def _semantics(self) -> None:
@@ -139,7 +145,7 @@ class ContractRun:
         if self._generated_budget is None:
             deterministic = (
                 1
-                + len(cases.positive_cases(self.provider, self.snapshot or {}))
+                + len(cases.positive_cases(self.provider, self.snapshot or {}, self.avoid))
                 + 3  # semantics
                 + len(cases.negative_cases(self.provider))
                 + len(cases.auth_cases())
@@ -157,6 +163,8 @@ class ContractRun:
         for body in cases.generated_bodies(self.provider, mode, group_seed, count):
             if self.session.requests >= stop_at:
                 break
+            if isinstance(body, dict) and self.avoid & body.keys():
+                body = {k: v for k, v in body.items() if k not in self.avoid}
             self.exchange(cases.classify(self.provider, body, group))
 
     def _fresh_value(self, name: str) -> Any:

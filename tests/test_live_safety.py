@@ -49,6 +49,7 @@ def test_restored_after_a_passing_run(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-2000:]
     assert _as_found(api)
     assert f"chat-contracts: whop chat {CHAT} restored (title, notification_preference)" in result.stdout
+    assert api.hidden[CHAT] == {}  # current_company_id, which no response shows, was never set
 
 
 def test_restored_after_a_failing_run() -> None:
