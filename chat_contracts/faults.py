@@ -561,6 +561,20 @@ class MessageCountChanges(ReferenceChatAPI):
         chat["message_count"] += 1
 
 
+@fault(
+    "last-message-at-moves",
+    caught_by="idempotent",
+    clause=_response_clause("last_message_at", None),
+    providers=("whop",),
+)
+class LastMessageAtMoves(ReferenceChatAPI):
+    """Every update counts as a message: last_message_at moves, so the same update twice gives two chats."""
+
+    def apply_update(self, chat_id: str, chat: dict[str, Any], update: dict[str, Any]) -> None:
+        super().apply_update(chat_id, chat, update)
+        chat["last_message_at"] = chat[self.provider.updated_field]
+
+
 @fault("members-grow", caught_by="invariants_kept", clause=_response_clause(None, "members"), providers=("wilson",))
 class MembersGrow(ReferenceChatAPI):
     """Every update adds the caller to members again: an update changes who is in the chat."""

@@ -106,6 +106,7 @@ PROBES: dict[str, Probe] = {
     "updated-before-created": _updated_before_created,
     "message-count-changes": _changes_across_updates("message_count"),
     "members-grow": _changes_across_updates("members"),
+    "last-message-at-moves": _changes_across_updates("last_message_at"),
     # auth
     "no-auth": _status(200, token=None),
     "any-token": _status(200, token="wrong"),
@@ -164,3 +165,10 @@ def test_behaviours_compose_with_plus(caller) -> None:
 def test_unknown_part_of_a_composition_is_refused() -> None:
     with pytest.raises(UnknownBehaviourError, match="unknown fault 'nope'"):
         build(get_provider("wilson"), "echoes-token+nope")
+
+
+def test_every_check_has_a_fault_that_proves_it_can_fail() -> None:
+    from chat_contracts.checks import CHECKS
+
+    # `idempotent` judges a pair of exchanges, so it lives in verify, not in the per-exchange CHECKS.
+    assert {b.caught_by for b in faults()} == set(CHECKS) | {"idempotent"}
