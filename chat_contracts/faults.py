@@ -94,6 +94,11 @@ def variants() -> list[Behaviour]:
     return [b for b in CATALOGUE.values() if b.conforms]
 
 
+def applies(behaviour: str, provider: Provider) -> bool:
+    """Whether every part of `behaviour` ("a" or "a+b") is in the catalogue for `provider`."""
+    return all(part in CATALOGUE and provider.name in CATALOGUE[part].providers for part in behaviour.split("+"))
+
+
 def build(provider: Provider, behaviour: str | None = None, **options: Any) -> ReferenceChatAPI:
     """The reference implementation for `provider`, or one with catalogue behaviours switched on.
 

@@ -25,7 +25,7 @@ import respx
 from hypothesis import settings
 
 from chat_contracts.consumer import ContractMock
-from chat_contracts.faults import CATALOGUE, UnknownBehaviourError, build
+from chat_contracts.faults import applies, build
 from chat_contracts.mock import DEFAULT_TOKEN, ReferenceChatAPI
 from chat_contracts.observe import Observations
 from chat_contracts.registry import Provider, get_provider, provider_names
@@ -168,8 +168,7 @@ class SuiteConfig:
         if target.live:
             client = httpx.Client(timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 5.0)))
         else:
-            api = build(target.provider, self.fault if self.fault in _faults_for(target.provider) else None)
-            client = mock_client(api, target.base_url)
+            client = mock_client(build(target.provider, self.fault), target.base_url)
         self.clients.append(client)
         return client
 
@@ -199,10 +198,6 @@ class SuiteConfig:
     def close(self) -> None:
         for client in self.clients:
             client.close()
-
-
-def _faults_for(provider: Provider) -> set[str]:
-    return {name for name, b in CATALOGUE.items() if provider.name in b.providers}
 
 
 def _suite_config(config: pytest.Config) -> SuiteConfig:
@@ -238,13 +233,9 @@ def _suite_config(config: pytest.Config) -> SuiteConfig:
         return SuiteConfig({provider: target}, fault=None, command=command, drift_report=report, **common)
     names = [provider] if provider else list(provider_names())
     if fault:
-        try:
-            for part in fault.split("+"):
-                if not any(part in _faults_for(get_provider(n)) for n in names):
-                    raise UnknownBehaviourError(part, "/".join(names))
-        except UnknownBehaviourError as exc:
-            raise pytest.UsageError(str(exc)) from None
-        names = [n for n in names if all(part in _faults_for(get_provider(n)) for part in fault.split("+"))]
+        names = [n for n in names if applies(fault, get_provider(n))]  # the providers that have it
+        if not names:
+            raise pytest.UsageError(f"unknown fault {fault!r} (list them: chat-contracts faults)")
         command += ["--mock-fault", fault]
     if provider:
         command += ["--provider", provider]

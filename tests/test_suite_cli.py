@@ -24,6 +24,13 @@ def test_mock_run_of_a_faulty_provider_exits_1_naming_the_check_and_clause() -> 
     )
 
 
+def test_mock_run_of_composed_faults_runs_them_all() -> None:
+    result = contract_suite("--provider", "whop", "--mock-fault", "echoes-token+title-not-applied")
+    assert result.returncode == 1, result.stdout[-2000:]
+    assert "field_applied: title was sent as" in result.stdout
+    assert '"debug_authorization": "Bearer ***"' in result.stdout
+
+
 @pytest.mark.parametrize(("behaviour", "status"), [(None, 0), ("unknown-id-upsert", 1)])
 def test_live_run_against_a_served_mock(behaviour: str | None, status: int) -> None:
     whop = get_provider("whop")
