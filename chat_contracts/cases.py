@@ -24,6 +24,7 @@ from schemathesis import GenerationMode
 
 from chat_contracts.documents import contracts_dir
 from chat_contracts.registry import Provider
+from chat_contracts.session import clip
 
 
 class Expect(enum.Enum):
@@ -258,32 +259,23 @@ def classify(provider: Provider, body: Any, group: str) -> Case:
             body = json.loads(body)
         except ValueError:
             return Case(group, "generated non-JSON body", Expect.INVALID, raw=body)
-    label = "generated " + _short(body)
+    label = "generated " + clip(repr(body), 80)
     if body is NO_BODY:
         return Case(group, label, Expect.SUCCESS)
     if provider.document.errors(body, provider.request_schema_pointer):
         undocumented_nulls = isinstance(body, dict) and any(
-            value is None and name in _field_names(provider) and provider.field(name).on_null == "undocumented"
+            value is None and name in provider.field_names and provider.field(name).on_null == "undocumented"
             for name, value in body.items()
         )
         if undocumented_nulls and not provider.document.errors(_without_nulls(body), provider.request_schema_pointer):
             nulls = frozenset(k for k, v in body.items() if v is None)
             return Case(group, label, Expect.TOLERATED, body=body, unchecked=nulls)
         return Case(group, label, Expect.INVALID, body=body)
-    unknown = set(body) - _field_names(provider)
+    unknown = set(body) - provider.field_names
     references = any(body.get(name) is not None for name in provider.reference_fields)
     expect = Expect.TOLERATED if unknown or references else Expect.SUCCESS
     return Case(group, label, expect, body=body)
 
 
-def _field_names(provider: Provider) -> set[str]:
-    return {f.name for f in provider.fields}
-
-
 def _without_nulls(body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not None}
-
-
-def _short(body: Any, limit: int = 80) -> str:
-    text = repr(body)
-    return text if len(text) <= limit else text[:limit] + "..."

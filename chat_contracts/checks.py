@@ -14,7 +14,7 @@ from chat_contracts.cases import AUTH_STATUSES, Case, Expect
 from chat_contracts.documents import describe, pointer
 from chat_contracts.formats import FORMATS, parse_timestamp
 from chat_contracts.registry import Provider
-from chat_contracts.session import Exchange
+from chat_contracts.session import Exchange, clip
 
 DECISIONS = "contracts/README.md#decisions-where-the-documents-are-silent"
 
@@ -256,7 +256,7 @@ def omitted_fields_kept(ctx: Context) -> Iterator[Failure]:
     chat = _chat(ctx)
     if chat is None or ctx.before is None:
         return
-    touched = {ctx.provider.field(name).response for name in ctx.case.sent_fields if name in _field_names(ctx.provider)}
+    touched = {ctx.provider.field(name).response for name in ctx.case.sent_fields if name in ctx.provider.field_names}
     for name in ctx.provider.restore:
         if name in touched or name not in ctx.before:
             continue
@@ -273,7 +273,7 @@ _ABSENT: Any = type("_Absent", (), {"__repr__": lambda self: "(absent)"})()
 
 def _expected_after(ctx: Context, name: str, sent: Any) -> Any:
     """What the response must show for field `name` sent as `sent`, or _UNCHECKED."""
-    if name not in _field_names(ctx.provider) or name in ctx.case.unchecked:
+    if name not in ctx.provider.field_names or name in ctx.case.unchecked:
         return _UNCHECKED
     spec = ctx.provider.field(name)
     if spec.response is None:
@@ -283,18 +283,13 @@ def _expected_after(ctx: Context, name: str, sent: Any) -> Any:
     return _UNCHECKED  # a null that may keep the value or reset it, or whose meaning is undocumented
 
 
-def _field_names(provider: Provider) -> set[str]:
-    return {f.name for f in provider.fields}
-
-
 def _chat_schema_name(provider: Provider) -> str:
     ref = provider.document.resolve(provider.response_schema_pointer(200)).get("$ref", "")
     return ref.rsplit("/", 1)[-1]
 
 
-def _clip(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} chars)"
+def _clip(value: Any) -> str:
+    return clip(repr(value), 60)
 
 
 def evaluate(ctx: Context) -> list[Violation]:

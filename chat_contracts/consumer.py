@@ -100,7 +100,7 @@ class ContractMock:
             at = p.request_schema_pointer + pointer(*error.relative_schema_path)
             self._violation(label, describe(error), at)
         if isinstance(body, dict):
-            known = {f.name for f in p.fields}
+            known = p.field_names
             for name in sorted(set(body) - known):
                 self.drift.append(
                     ConsumerFinding(

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from chat_contracts.documents import resolve_pointer
+from chat_contracts.documents import Document
 from chat_contracts.drift import Shape, shape
 from chat_contracts.registry import Provider
 from chat_contracts.session import Exchange
@@ -207,7 +207,8 @@ class Observations:
         doc = copy.deepcopy(self.provider.document.data)
         info = doc.setdefault("info", {})
         info["description"] = f"Observed by chat-contracts from {sum(self.statuses.values())} responses."
-        chat = _deref(doc, resolve_pointer(doc, self.provider.response_schema_pointer(200)))
+        candidate = Document(doc, "candidate")
+        chat = candidate.deref(candidate.resolve(self.provider.response_schema_pointer(200)))
         for name, seen in self.undocumented_fields().items():
             if "." in name:
                 continue  # nested extras stay in the report; the candidate adds top-level fields
@@ -218,9 +219,9 @@ class Observations:
         for name, enum in self.enum_drift().items():
             if enum["undocumented"] and "." not in name:
                 # An inline copy: the enum may be shared with requests, about which traffic says nothing.
-                node = copy.deepcopy(_deref(doc, chat["properties"][name]))
+                node = copy.deepcopy(candidate.deref(chat["properties"][name]))
                 chat["properties"][name] = node | {"enum": [*node["enum"], *enum["undocumented"]]}
-        responses = resolve_pointer(doc, self.provider.operation_pointer)["responses"]
+        responses = candidate.resolve(self.provider.operation_pointer)["responses"]
         for status in self.undocumented_statuses():
             responses[str(status)] = {"description": "Observed by chat-contracts; not documented."}
         return doc
@@ -235,9 +236,3 @@ class Observations:
             yaml.safe_dump(self.candidate_document(), sort_keys=False, allow_unicode=True), encoding="utf-8"
         )
         return written
-
-
-def _deref(doc: dict[str, Any], node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        node = resolve_pointer(doc, node["$ref"])
-    return node

@@ -101,6 +101,10 @@ class Provider:
     def documented_statuses(self) -> tuple[str, ...]:
         return tuple(self.operation["responses"])
 
+    @property
+    def field_names(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.fields)
+
     def field(self, name: str) -> RequestField:
         return next(f for f in self.fields if f.name == name)
 

@@ -89,8 +89,8 @@ class Exchange:
         return {k: v for k, v in self.request_headers.items() if k in MEANINGFUL_HEADERS}
 
     def describe(self, limit: int = 600) -> str:
-        request = _clip((self.request_body or b"").decode("utf-8", "replace"), limit)
-        response = _clip(self.response_body.decode("utf-8", "replace"), limit)
+        request = clip((self.request_body or b"").decode("utf-8", "replace"), limit)
+        response = clip(self.response_body.decode("utf-8", "replace"), limit)
         headers = ", ".join(f"{k}: {v}" for k, v in self.meaningful_headers.items())
         return (
             f"request #{self.number}: {self.method} {self.url}\n"
@@ -216,7 +216,8 @@ class Session:
         )
 
 
-def _clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int) -> str:
+    """`text`, cut at `limit` characters with a note of how long it was."""
     return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
 
 
