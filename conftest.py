@@ -1,3 +1,12 @@
-"""Repo-wide pytest setup: the chat-contracts plugin (fixtures and options) for every test here."""
+"""Repo-wide pytest setup. The chat-contracts plugin installs itself (entry point `pytest11`); the
+project's own tests also use pytester, to run pytest sessions in-process.
 
-pytest_plugins = ["chat_contracts.pytest_plugin"]
+Hypothesis keeps its files (Unicode tables) in the user's cache, as the suite does when it runs: the
+tests write nothing into the repository.
+"""
+
+from chat_contracts.core.cache import keep_hypothesis_files_in_the_cache
+
+pytest_plugins = ["pytester"]
+
+keep_hypothesis_files_in_the_cache()

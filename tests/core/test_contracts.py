@@ -1,32 +1,59 @@
-"""The contracts themselves: the Whop spec is the seed's, the Wilson spec is sound and sourced."""
+"""The contracts themselves: the Whop spec is the seed's document verbatim, the Wilson spec is sound and sourced."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from chat_contracts.documents import Document, contracts_dir
-from chat_contracts.formats import is_date_time, is_email, is_http_date
-from chat_contracts.lint import lint_document
-from chat_contracts.registry import get_provider
+from chat_contracts.core.documents import Document, contracts_dir
+from chat_contracts.core.lint import lint_document
+from chat_contracts.core.registry import get_provider
 
-SEEDS = Path(os.environ.get("CHAT_CONTRACTS_SEEDS", Path(__file__).parents[2] / "shared" / "seeds"))
+# sha256 of contracts/whop.openapi.yaml, which is the yaml block of the Whop seed
+# (shared/seeds/000_80a41ea85ce15c9d.txt) byte for byte. The pinned file is never edited: a new
+# digest here needs a new seed.
+WHOP_SPEC_SHA256 = "1667f0592256b18ad258c25dfebd76a603e47fe6c4d516261836a5a845e380f0"
+SEEDS = Path(os.environ.get("CHAT_CONTRACTS_SEEDS", Path(__file__).resolve().parents[3] / "shared" / "seeds"))
 WHOP_SEED = SEEDS / "000_80a41ea85ce15c9d.txt"
 
 
-@pytest.mark.skipif(not WHOP_SEED.exists(), reason=f"seed not found at {WHOP_SEED} (set CHAT_CONTRACTS_SEEDS)")
-def test_whop_contract_is_the_seed_document_verbatim() -> None:
-    seed = WHOP_SEED.read_text(encoding="utf-8")
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _seed_yaml_block(seed: str) -> str:
     block = re.search(r"^````yaml[^\n]*\n(.*?)^````", seed, re.S | re.M)
     assert block, "the seed has no yaml block"
-    pinned = (contracts_dir() / "whop.openapi.yaml").read_text(encoding="utf-8")
-    assert yaml.safe_load(pinned) == yaml.safe_load(block.group(1))
-    assert pinned == block.group(1), "the pinned file differs from the seed's text"
+    return block.group(1)
+
+
+def test_whop_contract_is_the_recorded_document_verbatim() -> None:
+    assert _sha256((contracts_dir() / "whop.openapi.yaml").read_bytes()) == WHOP_SPEC_SHA256
+
+
+def test_whop_contract_is_the_seed_document_when_the_seed_is_at_hand() -> None:
+    """Runs in a fresh clone too: without ../shared only the recorded digest (above) speaks."""
+    pinned = (contracts_dir() / "whop.openapi.yaml").read_bytes()
+    if WHOP_SEED.exists():
+        block = _seed_yaml_block(WHOP_SEED.read_text(encoding="utf-8"))
+        assert _sha256(block.encode("utf-8")) == WHOP_SPEC_SHA256
+        assert block.encode("utf-8") == pinned
+    else:
+        print(f"seed not at {WHOP_SEED}: the recorded digest stands for it")
+        assert _sha256(pinned) == WHOP_SPEC_SHA256
+
+
+def test_the_digest_check_notices_one_changed_byte() -> None:
+    pinned = bytearray((contracts_dir() / "whop.openapi.yaml").read_bytes())
+    pinned[len(pinned) // 2] ^= 0x20
+    assert _sha256(bytes(pinned)) != WHOP_SPEC_SHA256
+    fake_seed = "text\n````yaml\n" + bytes(pinned).decode("utf-8", "replace") + "````\n"
+    assert _sha256(_seed_yaml_block(fake_seed).encode("utf-8")) != WHOP_SPEC_SHA256
 
 
 def test_wilson_contract_is_valid_openapi_31_without_findings() -> None:
@@ -70,37 +97,6 @@ def test_wilson_response_documents_all_eight_fields() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "ok"),
-    [
-        ("Thu, 20 Jun 2024 06:22:39 GMT", True),
-        ("Thu, 12 Jun 2024 06:22:39 GMT", True),  # the doc's own example (weekday not checked)
-        ("2024-06-12T06:22:39Z", False),
-        ("Thu, 20 Jun 2024 06:22:39 UTC", False),
-        ("Thu, 31 Jun 2024 06:22:39 GMT", False),
-        ("Thu, 20 Jun 2024 6:22:39 GMT", False),
-        ("20 Jun 2024 06:22:39 GMT", False),
-    ],
-)
-def test_http_date_format(value: str, ok: bool) -> None:
-    assert is_http_date(value) is ok
-
-
-@pytest.mark.parametrize(
-    ("value", "ok"),
-    [
-        ("2023-12-01T05:00:00.401Z", True),
-        ("2023-12-01T05:00:00+02:00", True),
-        ("2023-12-01 05:00:00Z", False),
-        ("2023-12-01T05:00:00", False),
-        ("2023-13-01T05:00:00Z", False),
-        ("Thu, 20 Jun 2024 06:22:39 GMT", False),
-    ],
-)
-def test_date_time_format(value: str, ok: bool) -> None:
-    assert is_date_time(value) is ok
-
-
-@pytest.mark.parametrize(
     ("field", "value", "ok"),
     [
         ("create_at", "Thu, 20 Jun 2024 06:22:39 GMT", True),
@@ -123,9 +119,5 @@ def test_wilson_response_schema_checks_precise_types(field: str, value: object, 
         "update_at": "Thu, 12 Jun 2024 06:22:39 GMT",
         field: value,
     }
-    errors = wilson.document.errors(body, wilson.response_schema_pointer(200))
+    errors = wilson.document.errors(body, str(wilson.response_schema_pointer(200)))
     assert (errors == []) is ok, errors
-
-
-def test_email_format() -> None:
-    assert is_email("ana@example.com") and not is_email("ana@example") and not is_email("a b@c.de")

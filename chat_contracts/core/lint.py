@@ -1,8 +1,13 @@
 """`chat-contracts lint`: is each contract a sound OpenAPI 3.1 document?
 
-Three rules: the document validates as OpenAPI 3.1 (`openapi-invalid`, `openapi-version`), every
-`$ref` resolves (`unresolved-ref`), and every `example`/`examples` value validates against the schema
-it illustrates, with our strict formats (`example-invalid`).
+Rules: the document validates as OpenAPI 3.1 (`openapi-invalid`, `openapi-version`), every `$ref`
+resolves inside the document (`unresolved-ref`), no `$ref` leaves it (`external-ref`: a URL or a file is
+never opened, so it is reported, not followed), and every `example`/`examples` value validates against
+the schema it illustrates, with our strict formats (`example-invalid`).
+
+A spec under review may come from anyone: the structural validator's walk only runs on a document
+without external references, and even then with no way to fetch anything; examples are only checked
+against a document whose structure is sound (a wrong shape is a finding, never a crash).
 """
 
 from __future__ import annotations
@@ -12,11 +17,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from openapi_spec_validator import OpenAPIV31SpecValidator
 from referencing.exceptions import Unresolvable
 
-from chat_contracts.documents import Document, contracts_dir, describe, pointer
+from chat_contracts.core.documents import (
+    Document,
+    contracts_dir,
+    describe,
+    external_refs,
+    parse_data,
+    pointer,
+    read_bounded,
+)
+from chat_contracts.core.errors import DocumentError
 
 BASELINE_FILE = "known-defects.yaml"
 
@@ -58,15 +71,24 @@ def default_specs() -> list[Path]:
 
 
 def load_baseline(path: Path | None) -> dict[tuple[str, str, str], str]:
+    """Known defects: (spec, rule, pointer) -> reason. DocumentError (one line) for a file that is not one."""
     if path is None:
         return {}
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    return {(e["spec"], e["rule"], e["pointer"]): " ".join(e["reason"].split()) for e in entries}
+    entries = parse_data(read_bounded(path, 1024 * 1024), str(path)) or []
+    if not isinstance(entries, list):
+        raise DocumentError(f"{path}: a baseline is a list of {{spec, rule, pointer, reason}} entries")
+    known = {}
+    for index, entry in enumerate(entries):
+        keys = ("spec", "rule", "pointer", "reason")
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in keys):
+            raise DocumentError(f"{path}: entry {index + 1} needs spec, rule, pointer and reason, each a string")
+        known[(entry["spec"], entry["rule"], entry["pointer"])] = " ".join(entry["reason"].split())
+    return known
 
 
 def lint_document(document: Document) -> list[Finding]:
     name = Path(document.source).name
-    findings = [Finding(name, rule, ptr, msg) for rule, ptr, msg in _check(document)]
+    findings = dict.fromkeys(Finding(name, rule, ptr, msg) for rule, ptr, msg in _check(document))
     return sorted(findings, key=lambda f: (f.rule, f.pointer))
 
 
@@ -74,30 +96,52 @@ def apply_baseline(findings: list[Finding], baseline: dict[tuple[str, str, str],
     return [Finding(f.spec, f.rule, f.pointer, f.message, baseline.get((f.spec, f.rule, f.pointer))) for f in findings]
 
 
+class _OfflineValidator(OpenAPIV31SpecValidator):
+    """The OpenAPI 3.1 validator with no handler for any URL scheme: it cannot fetch a thing."""
+
+    resolver_handlers = {}  # noqa: RUF012 (empties the validator's class attribute)
+
+
 def _check(document: Document) -> Iterator[tuple[str, str, str]]:
     if not document.version.startswith("3.1."):
         yield "openapi-version", "/openapi", f"lint checks OpenAPI 3.1 documents; this one is {document.version}"
         return
+    external = external_refs(document.data)
+    for at, ref in external:
+        message = f"{ref!r}: external reference not followed (a spec is data; nothing it names is opened)"
+        yield "external-ref", at, message
     unresolved = list(_unresolved_refs(document))
     yield from unresolved
-    if not unresolved:  # the structural validator cannot work through a dangling $ref
-        for error in OpenAPIV31SpecValidator(document.data).iter_errors():
-            yield "openapi-invalid", pointer(*error.absolute_path), error.message.splitlines()[0]
-    yield from _invalid_examples(document, document.data, "", "object")
+    invalid = list(_structure_errors(document, whole=not unresolved and not external))
+    yield from invalid
+    if not (invalid or unresolved or external):  # examples are judged against sound, whole schemas only
+        yield from _invalid_examples(document, document.data, "", "object")
+
+
+def _structure_errors(document: Document, *, whole: bool) -> Iterator[tuple[str, str, str]]:
+    """The OpenAPI 3.1 schema's verdict on the document's shape; with `whole`, also the validator's walk
+    through every `$ref`, schema and parameter (which assumes that shape, and $refs that resolve)."""
+    validator = _OfflineValidator(document.data)
+    try:
+        errors = list(validator.schema_validator.iter_errors(document.data))
+        if not errors and whole:
+            errors = list(validator.iter_errors())
+    except RecursionError:
+        yield "openapi-invalid", "", "too deeply nested for the structural validator"
+        return
+    for error in errors:
+        yield "openapi-invalid", pointer(*error.absolute_path), error.message.splitlines()[0]
 
 
 def _unresolved_refs(document: Document) -> Iterator[tuple[str, str, str]]:
     def walk(node: Any, at: str) -> Iterator[tuple[str, str, str]]:
         if isinstance(node, dict):
             ref = node.get("$ref")
-            if isinstance(ref, str):
-                if not ref.startswith("#"):
-                    yield "unresolved-ref", at + "/$ref", f"{ref!r}: only references inside the document are supported"
-                else:
-                    try:
-                        document.resolve(ref)
-                    except KeyError:
-                        yield "unresolved-ref", at + "/$ref", f"{ref!r} points at nothing"
+            if isinstance(ref, str) and ref.startswith("#"):
+                try:
+                    document.resolve(ref)
+                except KeyError:
+                    yield "unresolved-ref", at + "/$ref", f"{ref!r} points at nothing"
             for key, value in node.items():
                 if key not in _DATA:
                     yield from walk(value, at + pointer(key))
@@ -119,7 +163,8 @@ def _invalid_examples(document: Document, node: Any, at: str, kind: str) -> Iter
     if kind == "schema":
         if "example" in node:
             yield from _example_errors(document, node["example"], at, at + "/example")
-        for index, value in enumerate(node.get("examples") or []):
+        examples = node.get("examples")
+        for index, value in enumerate(examples if isinstance(examples, list) else []):
             yield from _example_errors(document, value, at, at + pointer("examples", index))
         for key, value in node.items():
             if key in _SUBSCHEMA or key in _SUBSCHEMA_LISTS:
@@ -133,8 +178,13 @@ def _invalid_examples(document: Document, node: Any, at: str, kind: str) -> Iter
         schema_at = at + "/schema"
         if "example" in node:
             yield from _example_errors(document, node["example"], schema_at, at + "/example")
-        for name, example in (node.get("examples") or {}).items():
-            example = document.deref(example)
+        examples = node.get("examples")
+        for name, example in (examples if isinstance(examples, dict) else {}).items():
+            try:
+                example = document.deref(example)
+            except DocumentError as exc:  # a $ref cycle among examples
+                yield "unresolved-ref", at + pointer("examples", name), str(exc).removeprefix(f"{document.source}: ")
+                continue
             if isinstance(example, dict) and "value" in example:
                 yield from _example_errors(
                     document, example["value"], schema_at, at + pointer("examples", name, "value")
@@ -144,7 +194,7 @@ def _invalid_examples(document: Document, node: Any, at: str, kind: str) -> Iter
             continue
         if key == "schema":
             yield from _invalid_examples(document, value, at + "/schema", "schema")
-        elif key == "schemas" and at == "/components":
+        elif key == "schemas" and at == "/components" and isinstance(value, dict):
             for name, sub in value.items():
                 yield from _invalid_examples(document, sub, at + pointer("schemas", name), "schema")
         else:
@@ -156,5 +206,8 @@ def _example_errors(document: Document, value: Any, schema_at: str, example_at: 
         errors = document.errors(value, schema_at)
     except Unresolvable:
         return  # its schema has a dangling $ref, already reported as unresolved-ref
+    except RecursionError:  # a schema that is only a $ref to itself
+        yield "example-invalid", example_at, "its schema refers to itself without end: the example cannot be checked"
+        return
     for error in errors:
         yield "example-invalid", example_at, describe(error)

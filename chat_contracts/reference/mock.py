@@ -1,16 +1,17 @@
 """Reference implementations of both APIs: stateful, faithful to the contracts, transport-free.
 
 `ReferenceChatAPI.handle()` takes a `MockRequest` and returns a `MockResponse`; the two ways in
-(`pytest_plugin.provider_mock` through respx, `serve` over HTTP through Starlette) are thin wrappers.
+(the `provider_mock` fixture through respx, `serve` over HTTP through Starlette) are thin wrappers.
 The request pipeline is a row of small stage methods, so a fault (see `faults`) is a mixin that
 overrides exactly the stage it breaks.
 
-What differs between providers comes from the registry (paths, fields, timestamp format, whether
-errors are documented) and from a `Dialect`: the seeded chat and the error body.
+What differs between providers comes from the registry: paths, fields, timestamp format, whether
+errors are documented, the seeded chat and the way errors are written.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
@@ -22,7 +23,7 @@ from email.utils import format_datetime
 from typing import Any
 from urllib.parse import unquote
 
-from chat_contracts.registry import Provider
+from chat_contracts.core.registry import Provider
 
 DEFAULT_TOKEN = "cc_test_token"
 
@@ -61,60 +62,40 @@ class ApiError:
     param: str | None = None
 
 
-# --- dialects: the little that is not data -------------------------------------------------------
+# --- what differs between providers comes from the registry ---------------------------------------
 
 
-class Dialect:
-    """How one provider seeds a chat and writes an error body."""
-
-    def seed(self, chat_id: str, created: str) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def error_body(self, error: ApiError) -> Any:
-        raise NotImplementedError
+def _placeholder(template: Any) -> str | None:
+    if isinstance(template, str) and len(template) > 2 and template[0] == "{" and template[-1] == "}":
+        return template[1:-1]
+    return None
 
 
-class WhopDialect(Dialect):
-    def seed(self, chat_id: str, created: str) -> dict[str, Any]:
+def _fill(template: Any, values: dict[str, Any]) -> Any:
+    """`template` with each "{name}" string replaced by values[name]; a key whose placeholder is None is left out."""
+    name = _placeholder(template)
+    if name is not None:
+        return values.get(name, template)
+    if isinstance(template, dict):
         return {
-            "id": chat_id,
-            "title": "Weekly Revenue Analysis",
-            "notification_preference": "all",
-            "message_count": 42,
-            "blended_token_usage": "123.45",
-            "created_at": created,
-            "updated_at": created,
-            "last_message_at": created,
-            "user": {"id": "user_7fQm2LxP9dKs3a"},
+            key: _fill(value, values)
+            for key, value in template.items()
+            if (name := _placeholder(value)) is None or values.get(name, value) is not None
         }
-
-    def error_body(self, error: ApiError) -> Any:
-        # The documented envelope: {"error": {"type", "message", "code"?, "param"?}}.
-        body: dict[str, Any] = {"type": error.type, "message": error.message}
-        if error.code is not None or error.param is not None:
-            body |= {"code": error.code, "param": error.param}
-        return {"error": body}
+    if isinstance(template, list):
+        return [_fill(value, values) for value in template]
+    return template
 
 
-class WilsonDialect(Dialect):
-    def seed(self, chat_id: str, created: str) -> dict[str, Any]:
-        return {
-            "archived": False,
-            "company_id": "40factory",
-            "create_at": created,
-            "id": chat_id,
-            "members": ["6564c3d7532e41a123a1b2c3", "ana@40factory.com"],
-            "title": "Weekly sync",
-            "update_at": created,
-            "bot_id": "669105e81af7bc07e5a1b2c3",
-        }
-
-    def error_body(self, error: ApiError) -> Any:
-        # Undocumented; a plain Flask-style body, which the contract accepts like any other.
-        return {"error": error.message}
+def seed_chat(provider: Provider, chat_id: str, created: str) -> dict[str, Any]:
+    """The chat a reference mock starts with (the registry's `reference.chat`)."""
+    return copy.deepcopy(_fill(provider.reference_chat, {"id": chat_id, "created": created}))
 
 
-DIALECTS: dict[str, Dialect] = {"whop": WhopDialect(), "wilson": WilsonDialect()}
+def error_body(provider: Provider, error: ApiError) -> Any:
+    """An error body as the provider writes it (the registry's `reference.error`)."""
+    values = {"type": error.type, "message": error.message, "code": error.code, "param": error.param}
+    return _fill(provider.reference_error, values)
 
 
 def _rfc3339_ms(moment: datetime) -> str:
@@ -143,7 +124,6 @@ class ReferenceChatAPI:
         self.provider = provider
         self.token = token
         self.chat_id = chat_id or provider.example_id
-        self.dialect = DIALECTS[provider.name]
         self.rate_limit_per_minute = rate_limit_per_minute
         self._format_time = TIMESTAMP_FORMATTERS[provider.timestamp_format]
         self._request_validator = provider.document.validator(provider.request_schema_pointer)
@@ -158,7 +138,7 @@ class ReferenceChatAPI:
     # --- state -----------------------------------------------------------------------------------
 
     def add_chat(self, chat_id: str) -> dict[str, Any]:
-        chat = self.dialect.seed(chat_id, self._format_time(SEED_CREATED))
+        chat = seed_chat(self.provider, chat_id, self._format_time(SEED_CREATED))
         self.chats[chat_id] = chat
         self.hidden[chat_id] = {}
         return chat
@@ -183,7 +163,7 @@ class ReferenceChatAPI:
         chat_id = unquote(match.group(1))
         if request.method.upper() != self.provider.method:
             return self.other_method(request, chat_id)
-        for stage in (self.throttle, self.authenticate):
+        for stage in (self.throttle, self.authenticate, self.check_version):
             refusal = stage(request)
             if refusal is not None:
                 return refusal
@@ -224,6 +204,15 @@ class ReferenceChatAPI:
             return None
         return self.fail(ApiError(401, "unauthorized", "Invalid or missing API key"))
 
+    def check_version(self, request: MockRequest) -> MockResponse | None:
+        """A pinned API version other than the one the contract documents is refused, as Whop does."""
+        header = self.provider.version_header
+        value = request.header(header.name) if header else None
+        if header is None or value is None or value == header.value:
+            return None
+        message = f"Unknown {header.name} {value!r}; supported versions: {header.value}"
+        return self.fail(ApiError(400, "invalid_request_error", message, "parameter_invalid", header.name))
+
     def find_chat(self, chat_id: str) -> dict[str, Any] | None:
         return self.chats.get(chat_id)
 
@@ -245,6 +234,11 @@ class ReferenceChatAPI:
 
     def validate_update(self, update: dict[str, Any]) -> MockResponse | None:
         # The contract's own request schema is the validation; unknown fields are ignored.
+        for name, value in update.items():
+            if isinstance(value, str) and any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+                # The contracts are silent; like many stores, the reference cannot hold a lone surrogate.
+                message = f"{name} is not valid Unicode (a lone surrogate)"
+                return self.fail(ApiError(400, "invalid_request_error", message, "parameter_invalid", name))
         error = next(iter(sorted(self._request_validator.iter_errors(update), key=lambda e: list(e.path))), None)
         if error is None:
             return None
@@ -274,4 +268,4 @@ class ReferenceChatAPI:
         return response
 
     def fail(self, error: ApiError) -> MockResponse:
-        return MockResponse(error.status, self.dialect.error_body(error))
+        return MockResponse(error.status, error_body(self.provider, error))

@@ -1,0 +1,243 @@
+"""Redaction: a secret never leaves in any encoding a provider may echo it in, and text without one is
+left exactly as it was."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import string
+import time
+from collections.abc import Callable
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from chat_contracts.core.redact import REDACTED, Redactor
+
+# Alphabets as plain strings: `st.characters` would have hypothesis cache Unicode tables under .hypothesis/
+# in the working tree, and tests write nothing there.
+PRINTABLE_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))  # no whitespace
+TOKENS = st.text(alphabet=PRINTABLE_ASCII, min_size=12, max_size=80)
+# Text around a secret: anything but the redaction mark itself, so what is left of "***" is ours.
+AROUND = st.text(
+    alphabet=PRINTABLE_ASCII.replace("*", "") + " \t\n\r\x00\x7f\u00a0\u00e9\u2028\u2713\u65e5\U0001f600",
+    max_size=40,
+)
+
+
+def _dotnet(token: str) -> str:
+    return "".join(c if c.isalnum() else f"\\u{ord(c):04X}" for c in token)
+
+
+ENCODERS: dict[str, Callable[[str], str]] = {
+    "raw": lambda t: t,
+    "json": lambda t: json.dumps(t),
+    "json-ascii-lower": lambda t: json.dumps(t).lower(),
+    "php": lambda t: json.dumps(t).replace("/", "\\/"),
+    "dotnet": _dotnet,
+    "dotnet-lower": lambda t: _dotnet(t).lower(),
+    "url": lambda t: quote(t, safe=""),
+    "url-lower": lambda t: quote(t, safe="").lower(),
+    "hex": lambda t: t.encode().hex(),
+    "hex-upper": lambda t: t.encode().hex().upper(),
+    "lower": str.lower,
+    "json-twice": lambda t: json.dumps(json.dumps(t)),
+    "json-twice-php": lambda t: json.dumps(json.dumps(t).replace("/", "\\/")),
+}
+
+
+def _basic(user: str, token: str, urlsafe: bool) -> str:
+    encode = base64.urlsafe_b64encode if urlsafe else base64.b64encode
+    return "Basic " + encode(f"{user}:{token}".encode()).decode()
+
+
+def _leaks(output: str, token: str) -> list[str]:
+    """Every encoding of `token` (or of either half of it) still present in `output`."""
+    output = output.replace(REDACTED, "\u2588")  # a mark that is no character of a token
+    half = len(token) // 2
+    found = []
+    for piece in {token, token[:half], token[half:]}:
+        for name, encode in ENCODERS.items():
+            if encode(piece).strip('"') in output or (name == "lower" and encode(piece) in output.lower()):
+                found.append(f"{name}({piece!r})")
+    return found
+
+
+def _base64_leaks(output: str, token: str) -> list[str]:
+    """Half the token or more, decoded from any base64 run of `output` at any alignment."""
+    half = token.encode()[: len(token) // 2], token.encode()[len(token) // 2 :]
+    found = []
+    for run in output.replace(REDACTED, " ").split():
+        run = run.removeprefix("Basic")
+        for alphabet in (None, b"-_"):
+            for start in range(4):
+                chunk = run[start:]
+                chunk = chunk[: len(chunk) // 4 * 4]
+                try:
+                    decoded = base64.b64decode(chunk, altchars=alphabet, validate=True)
+                except ValueError:
+                    continue
+                found += [repr(run) for piece in half if piece in decoded]
+    return found
+
+
+@settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    token=TOKENS,
+    encoding=st.sampled_from(sorted(ENCODERS)),
+    before=AROUND,
+    after=AROUND,
+)
+@example(token="xxxxxx%41yyyyyy", encoding="raw", before="", after="")
+@example(token="abc\\/def\\u0041ghij", encoding="raw", before="", after="")
+@example(token="a&#65;bcdefghijkl", encoding="raw", before="", after="")
+@example(token="0123456789ab", encoding="raw", before="", after="")
+@example(token="%" * 12, encoding="url", before="", after="")
+@example(token="\\" * 12, encoding="json-twice", before="", after="")
+@example(token="************", encoding="raw", before="a", after="b")
+def test_a_secret_never_survives_in_any_encoding(token: str, encoding: str, before: str, after: str) -> None:
+    redact = Redactor([token])
+    text = f"{before}{ENCODERS[encoding](token)}{after}"
+    output = redact(text)
+    assert _leaks(output, token) == [], (text, output)
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(
+    token=TOKENS,
+    user=st.text(alphabet=string.ascii_letters + string.digits, min_size=0, max_size=5),
+    urlsafe=st.booleans(),
+    before=AROUND,
+)
+@example(token="0123456789abcdef", user="", urlsafe=False, before="")
+@example(token="0123456789abcdef", user="a", urlsafe=False, before="")
+@example(token="0123456789abcdef", user="ab", urlsafe=True, before="")
+def test_a_secret_in_basic_auth_never_survives_at_any_alignment(
+    token: str, user: str, urlsafe: bool, before: str
+) -> None:
+    header = _basic(user, token, urlsafe)
+    output = Redactor([token])(f"{before} authorization: {header}\n")
+    assert header.split()[1] not in output
+    assert _base64_leaks(output, token) == [], output
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(token=TOKENS, encoding=st.sampled_from(["raw", "json", "url", "hex", "lower"]), gap=AROUND.filter(bool))
+def test_a_secret_split_in_halves_placed_apart_never_survives(token: str, encoding: str, gap: str) -> None:
+    half = len(token) // 2
+    encode = ENCODERS[encoding]
+    text = f"first={encode(token[:half])}; {gap} second={encode(token[half:])}"
+    output = Redactor([token])(text)
+    assert _leaks(output, token) == [], (text, output)
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(st.lists(TOKENS, min_size=2, max_size=4), st.data())
+def test_several_secrets_at_once(tokens: list[str], data: st.DataObject) -> None:
+    encodings = [data.draw(st.sampled_from(sorted(ENCODERS))) for _ in tokens]
+    text = " | ".join(ENCODERS[e](t) for e, t in zip(encodings, tokens, strict=True))
+    output = Redactor(tokens)(text)
+    for token in tokens:
+        assert _leaks(output, token) == [], (text, output)
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(token=TOKENS, encoding=st.sampled_from(sorted(ENCODERS)), before=AROUND, after=AROUND, nested=st.booleans())
+@example(token='"' + "a" * 12, encoding="raw", before="", after="", nested=False)
+@example(token="a" * 12 + "\\", encoding="raw", before="", after='"', nested=True)
+def test_redacted_json_is_still_json(token: str, encoding: str, before: str, after: str, nested: bool) -> None:
+    """Reports and HAR files are JSON redacted as text: redaction must leave them parseable."""
+    document = {"echo": f"{before}{ENCODERS[encoding](token)}{after}", "header": f"Bearer {token}", "n": 1}
+    text = json.dumps(json.dumps(document) if nested else document, indent=1)
+    output = Redactor([token])(text)
+    parsed = json.loads(output)
+    assert (json.loads(parsed) if nested else parsed)["n"] == 1
+    assert _leaks(output, token) == [], (text, output)
+
+
+def test_the_leak_oracle_can_fail() -> None:
+    """The checks above are not vacuous: with nothing redacted, every encoding is seen."""
+    token = "cc_live_5f2b+Q/x=AbCdEfGh"
+    for name, encode in ENCODERS.items():
+        assert _leaks(encode(token), token), name
+    for user in ("", "a", "ab"):
+        assert _base64_leaks(_basic(user, token, False), token)
+    assert _leaks(f"a={token[:12]} b={token[12:]}", token)
+
+
+# --- text that must not change ----------------------------------------------------------------------
+
+UNCHANGED = [
+    "",
+    "no secret here at all",
+    '{"title": "Weekly Revenue Analysis", "message_count": 42}',
+    "Authorization: Bearer ***",
+    'caf\u00e9 \\u00e9 %C3%A9 &#233; \\/ \\\\ \\" \U0001f600 \\ud83d\\ude00 \\ud83d lone',
+    "the token's first five: cc_te, and its last three: ken",
+    "a" * 10_000,
+    "\x00\x01\n\r\t\x7f",
+    "&#" + "9" * 5_000 + "; &#x" + "f" * 5_000 + "; &#xD800; %zz % \\u12 \\ud800",  # hostile escapes
+]
+
+
+@pytest.mark.parametrize("text", UNCHANGED, ids=range(len(UNCHANGED)))
+def test_text_without_the_secret_is_left_as_it_is(text: str) -> None:
+    assert Redactor(["cc_test_token_8f3Kq9", "short"])(text) == text
+
+
+def test_no_secrets_means_no_change() -> None:
+    redact = Redactor([])
+    assert not redact.active and redact("anything, cc_test_token") == "anything, cc_test_token"
+    assert Redactor([""])("x") == "x"
+
+
+def test_a_short_secret_is_only_redacted_whole() -> None:
+    redact = Redactor(["hunter2"])
+    assert redact("pw=hunter2; hunt and er2") == "pw=***; hunt and er2"
+
+
+def test_redaction_keeps_the_text_around_it() -> None:
+    redact = Redactor(["cc_test_token_8f3Kq9"])
+    assert redact('{"debug": "Bearer cc_test_token_8f3Kq9", "n": 1}') == '{"debug": "Bearer ***", "n": 1}'
+    assert redact("x=cc%5Ftest%5Ftoken%5F8f3Kq9&y=2") == "x=***&y=2"
+
+
+def test_data_is_redacted_keys_and_all() -> None:
+    redact = Redactor(["cc_test_token_8f3Kq9"])
+    value = {"cc_test_token_8f3Kq9": ["Bearer cc_test_token_8f3Kq9", 1, None], "n": (True,)}
+    assert redact.data(value) == {"***": ["Bearer ***", 1, None], "n": [True]}
+
+
+def test_redaction_speed_on_a_megabyte() -> None:
+    token = "cc_live_Zx81+Qp/7aBcDeFgHiJk"
+    rng = random.Random(7)
+    alphabet = string.ascii_letters + string.digits + ' {}":,%\\/'
+    words = ["".join(rng.choices(alphabet, k=rng.randint(3, 12))) for _ in range(2000)]
+    parts, size = [], 0
+    while size < 1_000_000:
+        word = rng.choice(words)
+        if rng.random() < 0.001:
+            word = ENCODERS[rng.choice(sorted(ENCODERS))](token)
+        parts.append(word)
+        size += len(word) + 1
+    text = " ".join(parts)
+    redact = Redactor([token])
+    started = time.perf_counter()
+    output = redact(text)
+    seconds = time.perf_counter() - started
+    print(f"redaction: {len(text) / 1e6:.2f} MB in {seconds * 1000:.0f} ms ({len(text) / 1e6 / seconds:.1f} MB/s)")
+    assert _leaks(output, token) == []
+    assert seconds < 10  # loose: a linear pass takes well under a second
+
+
+def test_redaction_speed_on_echoed_secrets() -> None:
+    token = "cc_live_Zx81+Qp/7aBcDeFgHiJk"
+    text = (json.dumps(token) + ",") * (250_000 // (len(token) + 3))
+    started = time.perf_counter()
+    output = Redactor([token])(text)
+    seconds = time.perf_counter() - started
+    print(f"redaction of {text.count(token)} echoes ({len(text) / 1e6:.2f} MB): {seconds * 1000:.0f} ms")
+    assert token not in output and set(output.split(",")) == {'"***"', ""} and seconds < 10
