@@ -1,20 +1,27 @@
-"""The checks: one function each, judging one exchange against the contract.
+"""The checks: a registry of small functions, each judging one exchange against one part of the contract.
 
-A check yields `Failure`s (what is wrong, and the contract clause it breaks) or nothing; it decides
-for itself whether it applies. `evaluate` runs them all, in order, on an exchange.
+A check returns None when it does not apply to an exchange (an auth check, given a valid request), or
+the failures it found, possibly none, when it does. So a run knows, per check, how many exchanges it
+judged: a check that judged none was *not exercised*, which is never reported as passing.
+
+Some checks look beyond the one exchange, at what the run knew before it: the chat as last seen, the
+chat as first seen (the snapshot), the exchange just before (for a repeated request). `Context` carries
+all of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from chat_contracts.cases import AUTH_STATUSES, Case, Expect
-from chat_contracts.documents import describe, pointer
-from chat_contracts.formats import FORMATS, parse_timestamp
-from chat_contracts.registry import Provider
-from chat_contracts.session import Exchange, clip
+from chat_contracts.core.documents import describe, pointer
+from chat_contracts.core.formats import FORMATS, parse_timestamp
+from chat_contracts.core.http import Exchange, is_json_media
+from chat_contracts.core.registry import Provider
+from chat_contracts.core.text import clip
+from chat_contracts.provider.cases import AUTH_STATUSES, Case, Expect
 
 DECISIONS = "contracts/README.md#decisions-where-the-documents-are-silent"
 
@@ -25,15 +32,6 @@ class Failure:
     clause: str
 
 
-@dataclass(frozen=True)
-class Violation:
-    check: str
-    message: str
-    clause: str
-    case: Case
-    exchange: Exchange
-
-
 @dataclass
 class Context:
     provider: Provider
@@ -42,44 +40,60 @@ class Context:
     path_id: str
     before: dict[str, Any] | None  # the chat as last seen (None before the first 2xx)
     snapshot: dict[str, Any] | None  # the chat as first seen
+    previous: Exchange | None = None  # the exchange just before this one, for a repeated request
 
     @property
     def body(self) -> Any:
-        try:
-            return self.exchange.json
-        except ValueError:
-            return None
+        return self.exchange.body
+
+    @property
+    def chat(self) -> dict[str, Any] | None:
+        """The 2xx body as a chat object, or None (response_schema reports why)."""
+        body = self.body
+        return body if self.exchange.ok and isinstance(body, dict) else None
 
     def clause(self, ptr: str, note: str = "") -> str:
         return f"{self.provider.spec_file}#{ptr}" + (f" ({note})" if note else "")
 
     def status_clause(self, status: int | str) -> str:
-        responses = self.provider.operation["responses"]
-        for key in (str(status), f"{str(status)[0]}XX"):
-            if key in responses:
-                return self.clause(self.provider.operation_pointer + pointer("responses", key))
-        return self.clause(self.provider.operation_pointer + "/responses")
+        key = self.provider.response_key(status)
+        return self.clause(self.provider.operation_pointer + pointer("responses", *([key] if key else [])))
 
 
-Check = Callable[[Context], Iterator[Failure]]
+Judge = Callable[[Context], Iterable[Failure] | None]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    summary: str  # what it requires, one line (README's table)
+    needs: str  # what a run must meet for it to be exercised
+    judge: Judge
+
+
 CHECKS: dict[str, Check] = {}
 
 
-def check(fn: Check) -> Check:
-    CHECKS[fn.__name__] = fn
-    return fn
+def check(needs: str) -> Callable[[Judge], Judge]:
+    def register(fn: Judge) -> Judge:
+        CHECKS[fn.__name__] = Check(fn.__name__, " ".join((fn.__doc__ or "").split()), needs, fn)
+        return fn
+
+    return register
 
 
-def _is_json(content_type: str) -> bool:
-    media = content_type.split(";")[0].strip().lower()
-    return media == "application/json" or media.endswith("+json")
+def applicable(name: str, provider: Provider) -> str | None:
+    """Why check `name` can never apply to `provider` (None: it can)."""
+    if name == "error_envelope" and not provider.errors_documented:
+        return f"{provider.spec_file} documents no error body"
+    return None
 
 
 # --- status -----------------------------------------------------------------------------------------
 
 
-@check
-def no_server_error(ctx: Context) -> Iterator[Failure]:
+@check(needs="any answer")
+def no_server_error(ctx: Context) -> Iterable[Failure]:
     """No request, valid or not, is answered with a 5xx."""
     if ctx.exchange.status >= 500:
         yield Failure(
@@ -88,213 +102,336 @@ def no_server_error(ctx: Context) -> Iterator[Failure]:
         )
 
 
-@check
-def valid_request_accepted(ctx: Context) -> Iterator[Failure]:
-    """Valid input is answered 2xx (and a tolerated one 2xx or 4xx)."""
-    status = ctx.exchange.status
-    if ctx.case.expect is Expect.SUCCESS and 300 <= status < 500:
-        yield Failure(f"valid input refused with {status}", ctx.status_clause(200))
-    if ctx.case.expect is Expect.TOLERATED and 300 <= status < 400:
-        yield Failure(f"expected 2xx or 4xx, got {status}", ctx.status_clause(200))
+@check(needs="a valid request")
+def valid_request_accepted(ctx: Context) -> Iterable[Failure] | None:
+    """Valid input is answered 2xx (tolerated input: 2xx or 4xx)."""
+    status, expect = ctx.exchange.status, ctx.case.expect
+    if expect not in (Expect.SUCCESS, Expect.TOLERATED):
+        return None
+    if expect is Expect.SUCCESS and 300 <= status < 500:
+        return [Failure(f"valid input refused with {status}", ctx.status_clause(200))]
+    if expect is Expect.TOLERATED and 300 <= status < 400:
+        return [Failure(f"expected 2xx or 4xx, got {status}", ctx.status_clause(200))]
+    return []
 
 
-@check
-def invalid_request_rejected(ctx: Context) -> Iterator[Failure]:
+@check(needs="an invalid request")
+def invalid_request_rejected(ctx: Context) -> Iterable[Failure] | None:
     """Invalid input (wrong types, enum values, non-object or malformed bodies) is answered 4xx."""
+    if ctx.case.expect is not Expect.INVALID:
+        return None
+    if ctx.exchange.status < 400:
+        return [
+            Failure(f"invalid input accepted with {ctx.exchange.status}; a 4xx was expected", ctx.status_clause(400))
+        ]
+    return []
+
+
+@check(needs="a request with missing or wrong credentials")
+def auth_enforced(ctx: Context) -> Iterable[Failure] | None:
+    """A missing or wrong token is answered 401 or 403, with a body or without one."""
+    if ctx.case.expect is not Expect.UNAUTHORIZED:
+        return None
     status = ctx.exchange.status
-    if ctx.case.expect is Expect.INVALID and status < 400:
-        yield Failure(f"invalid input accepted with {status}; a 4xx was expected", ctx.status_clause(400))
+    if status < 500 and status not in AUTH_STATUSES:
+        return [Failure(f"{ctx.case.label}: got {status}, expected 401 or 403", ctx.status_clause(401))]
+    return []
 
 
-@check
-def auth_enforced(ctx: Context) -> Iterator[Failure]:
-    """A missing or wrong token is answered 401 or 403."""
-    status = ctx.exchange.status
-    if ctx.case.expect is Expect.UNAUTHORIZED and status < 500 and status not in AUTH_STATUSES:
-        yield Failure(f"{ctx.case.label}: got {status}, expected 401 or 403", ctx.status_clause(401))
-
-
-@check
-def unknown_id_not_found(ctx: Context) -> Iterator[Failure]:
+@check(needs="a request for a chat that does not exist")
+def unknown_id_not_found(ctx: Context) -> Iterable[Failure] | None:
     """An id that names no chat is answered 404 where the contract documents it, else any 4xx."""
-    if ctx.case.expect is not Expect.MISSING or ctx.exchange.status >= 500:
-        return
-    documented = "404" in ctx.provider.operation["responses"]
+    if ctx.case.expect is not Expect.MISSING:
+        return None
+    documented = "404" in ctx.provider.documented_statuses()
     status = ctx.exchange.status
-    if (documented and status != 404) or not 400 <= status < 500:
+    if status < 500 and ((documented and status != 404) or not 400 <= status < 500):
         wanted = "404" if documented else "a 4xx"
-        yield Failure(f"{ctx.case.label}: got {status}, expected {wanted}", ctx.status_clause(404))
+        return [Failure(f"{ctx.case.label}: got {status}, expected {wanted}", ctx.status_clause(404))]
+    return []
 
 
 # --- response shape --------------------------------------------------------------------------------
 
 
-@check
-def response_content_type(ctx: Context) -> Iterator[Failure]:
-    """A 2xx answers with a JSON Content-Type."""
-    if ctx.exchange.ok and not _is_json(ctx.exchange.content_type):
+@check(needs="any answer")
+def response_size(ctx: Context) -> Iterable[Failure]:
+    """A response body fits the body cap (--contract-max-body, 10 MB by default): a chat is a few hundred bytes."""
+    if ctx.exchange.truncated:
         yield Failure(
-            f"Content-Type is {ctx.exchange.content_type or '(none)'!r}, not application/json",
-            ctx.clause(ctx.provider.operation_pointer + "/responses/200/content"),
+            f"the {ctx.exchange.status} body is larger than {len(ctx.exchange.response_body):,} bytes "
+            "(after Content-Encoding); it was cut there and not judged further",
+            f"{DECISIONS} (bounded responses)",
         )
 
 
-@check
-def response_schema(ctx: Context) -> Iterator[Failure]:
-    """A 2xx is a documented status and its body validates against the schema, formats included."""
+@check(needs="a 2xx answer")
+def response_content_type(ctx: Context) -> Iterable[Failure] | None:
+    """A 2xx says Content-Type application/json."""
     if not ctx.exchange.ok:
-        return
+        return None
+    if not is_json_media(ctx.exchange.content_type):
+        return [
+            Failure(
+                f"Content-Type is {ctx.exchange.content_type or '(none)'!r}, not application/json",
+                ctx.clause(ctx.provider.operation_pointer + "/responses/200/content"),
+            )
+        ]
+    return []
+
+
+@check(needs="a 2xx answer")
+def response_schema(ctx: Context) -> Iterable[Failure] | None:
+    """A 2xx has a documented status and a body valid against the schema, formats included."""
+    if not ctx.exchange.ok or ctx.exchange.truncated:
+        return None
     at = ctx.provider.response_schema_pointer(ctx.exchange.status)
     if at is None:
         documented = ", ".join(ctx.provider.documented_statuses())
-        yield Failure(
-            f"status {ctx.exchange.status} is not documented (documented: {documented})", ctx.status_clause(200)
-        )
-        return
+        return [
+            Failure(
+                f"status {ctx.exchange.status} is not documented (documented: {documented})", ctx.status_clause(200)
+            )
+        ]
     if ctx.body is None and ctx.exchange.response_body.strip() != b"null":
-        yield Failure("the body is not JSON", ctx.clause(at))
-        return
-    for error in ctx.provider.document.errors(ctx.body, at)[:5]:
-        schema_at = at + pointer(*error.relative_schema_path)
-        yield Failure(describe(error), ctx.clause(at, f"failed at {schema_at}"))
+        return [Failure("the body is not JSON", ctx.clause(at))]
+    return [
+        Failure(describe(error), ctx.clause(at, f"failed at {at + pointer(*error.relative_schema_path)}"))
+        for error in ctx.provider.document.errors(ctx.body, at)[:5]
+    ]
 
 
-@check
-def error_envelope(ctx: Context) -> Iterator[Failure]:
-    """An error status the contract documents answers with its documented JSON body."""
-    if ctx.exchange.ok or not ctx.provider.errors_documented:
-        return
+@check(needs="an error answer with a documented body")
+def error_envelope(ctx: Context) -> Iterable[Failure] | None:
+    """An error status the contract documents has its documented JSON body (Whop's {"error": {...}})."""
+    if ctx.exchange.ok or not ctx.provider.errors_documented or ctx.exchange.truncated:
+        return None
     at = ctx.provider.response_schema_pointer(ctx.exchange.status)
     if at is None:
-        return  # undocumented status: no envelope was promised
-    if not _is_json(ctx.exchange.content_type) or ctx.body is None:
-        yield Failure(
-            f"{ctx.exchange.status} body is not JSON (Content-Type {ctx.exchange.content_type or '(none)'!r})",
-            ctx.clause(at),
-        )
-        return
-    for error in ctx.provider.document.errors(ctx.body, at)[:5]:
-        yield Failure(f"{ctx.exchange.status} error body: {describe(error)}", ctx.clause(at))
+        return None  # undocumented status: no envelope was promised
+    if not is_json_media(ctx.exchange.content_type) or ctx.body is None:
+        return [
+            Failure(
+                f"{ctx.exchange.status} body is not JSON (Content-Type {ctx.exchange.content_type or '(none)'!r})",
+                ctx.clause(at),
+            )
+        ]
+    return [
+        Failure(f"{ctx.exchange.status} error body: {describe(error)}", ctx.clause(at))
+        for error in ctx.provider.document.errors(ctx.body, at)[:5]
+    ]
 
 
 # --- semantics -------------------------------------------------------------------------------------
 
 
-def _chat(ctx: Context) -> dict[str, Any] | None:
-    """The 2xx body as a chat object, or None (response_schema reports why)."""
-    body = ctx.body
-    return body if ctx.exchange.ok and isinstance(body, dict) else None
-
-
-@check
-def response_id_matches(ctx: Context) -> Iterator[Failure]:
+@check(needs="a 2xx chat")
+def response_id_matches(ctx: Context) -> Iterable[Failure] | None:
     """The chat answered is the chat in the path."""
-    chat = _chat(ctx)
-    if chat is not None and "id" in chat and chat["id"] != ctx.path_id:
-        yield Failure(
-            f"response id {chat['id']!r} is not the path id {ctx.path_id!r}",
-            ctx.clause(ctx.provider.id_parameter_pointer, "the id of the chat to update"),
-        )
+    chat = ctx.chat
+    if chat is None or "id" not in chat:
+        return None
+    if chat["id"] != ctx.path_id:
+        return [
+            Failure(
+                f"response id {chat['id']!r} is not the path id {ctx.path_id!r}",
+                ctx.clause(ctx.provider.id_parameter_pointer, "the id of the chat to update"),
+            )
+        ]
+    return []
 
 
-@check
-def timestamps_ordered(ctx: Context) -> Iterator[Failure]:
+def _timestamp(ctx: Context, chat: dict[str, Any] | None, name: str) -> Any:
+    """The timestamp `name` of `chat` as a datetime, or None when absent or malformed (response_schema says so)."""
+    value = (chat or {}).get(name)
+    fmt = ctx.provider.timestamp_format
+    return parse_timestamp(fmt, value) if isinstance(value, str) and FORMATS[fmt](value) else None
+
+
+@check(needs="a 2xx chat with well-formed timestamps")
+def timestamps_ordered(ctx: Context) -> Iterable[Failure] | None:
     """The last update is not before the creation."""
-    chat = _chat(ctx)
     p = ctx.provider
-    if chat is None:
-        return
-    created, updated = chat.get(p.created_field), chat.get(p.updated_field)
-    valid = FORMATS[p.timestamp_format]
-    if not (isinstance(created, str) and isinstance(updated, str) and valid(created) and valid(updated)):
-        return  # response_schema reports malformed timestamps
-    if parse_timestamp(p.timestamp_format, updated) < parse_timestamp(p.timestamp_format, created):
-        yield Failure(
-            f"{p.updated_field} {updated!r} is before {p.created_field} {created!r}",
-            f"{DECISIONS} (the last update cannot precede the creation)",
-        )
+    created, updated = _timestamp(ctx, ctx.chat, p.created_field), _timestamp(ctx, ctx.chat, p.updated_field)
+    if created is None or updated is None:
+        return None
+    if updated < created:
+        chat = ctx.chat or {}
+        return [
+            Failure(
+                f"{p.updated_field} {chat[p.updated_field]!r} is before {p.created_field} {chat[p.created_field]!r}",
+                f"{DECISIONS} (the last update cannot precede the creation)",
+            )
+        ]
+    return []
 
 
-@check
-def invariants_kept(ctx: Context) -> Iterator[Failure]:
-    """An update never changes what it cannot update (message_count, creation, owner...)."""
-    chat = _chat(ctx)
+@check(needs="two 2xx chats in a row with well-formed timestamps")
+def timestamps_never_go_back(ctx: Context) -> Iterable[Failure] | None:
+    """The last-update timestamp never goes backwards from one answer to the next."""
+    name = ctx.provider.updated_field
+    now, then = _timestamp(ctx, ctx.chat, name), _timestamp(ctx, ctx.before, name)
+    if now is None or then is None:
+        return None
+    if now < then:
+        return [
+            Failure(
+                f"{name} went back from {(ctx.before or {})[name]!r} to {(ctx.chat or {})[name]!r}",
+                f"{DECISIONS} (the last update time never goes backwards)",
+            )
+        ]
+    return []
+
+
+@check(needs="a 2xx chat after the first")
+def invariants_kept(ctx: Context) -> Iterable[Failure] | None:
+    """An update never changes what it cannot update: the creation time, counters, the owner, members."""
+    chat = ctx.chat
     if chat is None or ctx.snapshot is None:
-        return
-    for name in ctx.provider.invariant:
-        if name in chat and name in ctx.snapshot and chat[name] != ctx.snapshot[name]:
-            yield Failure(
-                f"{name} changed from {ctx.snapshot[name]!r} to {chat[name]!r}; an update cannot change it",
-                ctx.clause(f"/components/schemas/{_chat_schema_name(ctx.provider)}/properties/{name}"),
-            )
-
-
-@check
-def field_applied(ctx: Context) -> Iterator[Failure]:
-    """Every field sent and answered 2xx shows in the response as sent (null included)."""
-    chat = _chat(ctx)
-    if chat is None:
-        return
-    for name, sent in ctx.case.sent_fields.items():
-        expected = _expected_after(ctx, name, sent)
-        if expected is _UNCHECKED:
-            continue
-        shown = chat.get(ctx.provider.field(name).response, _ABSENT)
-        if shown != expected:
-            yield Failure(
-                f"{name} was sent as {_clip(sent)} and answered {ctx.exchange.status}, but the response shows "
-                f"{_clip(shown)}",
-                ctx.clause(
-                    ctx.provider.request_schema_pointer + pointer("properties", name), "a field sent must be applied"
-                ),
-            )
-
-
-@check
-def omitted_fields_kept(ctx: Context) -> Iterator[Failure]:
-    """Fields not sent keep their values (PATCH semantics)."""
-    chat = _chat(ctx)
-    if chat is None or ctx.before is None:
-        return
-    touched = {ctx.provider.field(name).response for name in ctx.case.sent_fields if name in ctx.provider.field_names}
-    for name in ctx.provider.restore:
-        if name in touched or name not in ctx.before:
-            continue
-        if chat.get(name, _ABSENT) != ctx.before[name]:
-            yield Failure(
-                f"{name} was not sent but changed from {_clip(ctx.before[name])} to {_clip(chat.get(name, _ABSENT))}",
-                f"{DECISIONS} (PATCH: only the fields sent change)",
-            )
+        return None
+    return [
+        Failure(
+            f"{name} changed from {_clip(ctx.snapshot[name])} to {_clip(chat[name])}; an update cannot change it",
+            ctx.clause(ctx.provider.response_field_pointer(name)),
+        )
+        for name in ctx.provider.invariant
+        if name in chat and name in ctx.snapshot and chat[name] != ctx.snapshot[name]
+    ]
 
 
 _UNCHECKED: Any = object()
-_ABSENT: Any = type("_Absent", (), {"__repr__": lambda self: "(absent)"})()
+ABSENT: Any = type("_Absent", (), {"__repr__": lambda self: "(absent)"})()
 
 
-def _expected_after(ctx: Context, name: str, sent: Any) -> Any:
+def expected_after(provider: Provider, case: Case, name: str, sent: Any) -> Any:
     """What the response must show for field `name` sent as `sent`, or _UNCHECKED."""
-    if name not in ctx.provider.field_names or name in ctx.case.unchecked:
+    if name not in provider.field_names or name in case.unchecked:
         return _UNCHECKED
-    spec = ctx.provider.field(name)
+    spec = provider.field(name)
     if spec.response is None:
-        return _UNCHECKED  # not observable (current_company_id)
+        return _UNCHECKED  # not observable
     if sent is not None or spec.on_null == "sets":
         return sent
     return _UNCHECKED  # a null that may keep the value or reset it, or whose meaning is undocumented
 
 
-def _chat_schema_name(provider: Provider) -> str:
-    ref = provider.document.resolve(provider.response_schema_pointer(200)).get("$ref", "")
-    return ref.rsplit("/", 1)[-1]
+def observed_change(sent: Any, shown: Any) -> str | None:
+    """How a string came back changed in a way the contracts leave open (trimmed, normalised), or None."""
+    if not (isinstance(sent, str) and isinstance(shown, str)) or sent == shown:
+        return None
+    for candidate, how in ((sent, ""), (sent.strip(), "trimmed")):
+        if how and candidate == shown:
+            return how
+        for form in ("NFC", "NFKC"):
+            if unicodedata.normalize(form, candidate) == shown:
+                return " and ".join(filter(None, (how, f"normalised to {form}")))
+    return None
+
+
+def observed_changes(ctx: Context) -> list[str]:
+    """Fields the provider stored changed in a way the contracts allow, described for the summary."""
+    chat = ctx.chat or {}
+    notes = []
+    for name, sent in ctx.case.sent_fields.items():
+        expected = expected_after(ctx.provider, ctx.case, name, sent)
+        if expected is not _UNCHECKED:
+            how = observed_change(expected, chat.get(ctx.provider.field(name).response or name))
+            if how:
+                notes.append(f"{name}: {how} ({ctx.case.label})")
+    return notes
+
+
+@check(needs="a 2xx to an update of a field the response shows")
+def field_applied(ctx: Context) -> Iterable[Failure] | None:
+    """Each field sent and answered 2xx shows in the response as sent, null included where the response can be null."""
+    chat = ctx.chat
+    if chat is None:
+        return None
+    judged = False
+    failures = []
+    for name, sent in ctx.case.sent_fields.items():
+        expected = expected_after(ctx.provider, ctx.case, name, sent)
+        if expected is _UNCHECKED:
+            continue
+        judged = True
+        shown = chat.get(ctx.provider.field(name).response or name, ABSENT)
+        if shown != expected and observed_change(expected, shown) is None:
+            failures.append(
+                Failure(
+                    f"{name} was sent as {_clip(sent)} and answered {ctx.exchange.status}, but the response shows "
+                    f"{_clip(shown)}",
+                    ctx.clause(
+                        ctx.provider.request_schema_pointer + pointer("properties", name),
+                        "a field sent must be applied",
+                    ),
+                )
+            )
+    return failures if judged else None
+
+
+@check(needs="a 2xx chat after the first")
+def omitted_fields_kept(ctx: Context) -> Iterable[Failure] | None:
+    """Fields not sent keep their values (PATCH semantics), whatever was sent before."""
+    chat = ctx.chat
+    if chat is None or ctx.before is None:
+        return None
+    touched = {ctx.provider.field(name).response for name in ctx.case.sent_fields if name in ctx.provider.field_names}
+    return [
+        Failure(
+            f"{name} was not sent but changed from {_clip(ctx.before[name])} to {_clip(chat.get(name, ABSENT))}",
+            f"{DECISIONS} (PATCH: only the fields sent change)",
+        )
+        for name in ctx.provider.restore
+        if name not in touched and name in ctx.before and chat.get(name, ABSENT) != ctx.before[name]
+    ]
+
+
+@check(needs="the same update sent twice")
+def idempotent(ctx: Context) -> Iterable[Failure] | None:
+    """The same update twice gives the same chat (but for the last-update time)."""
+    if not ctx.case.repeat or ctx.previous is None or not ctx.previous.ok:
+        return None
+    first, second = _comparable(ctx, ctx.previous), _comparable(ctx, ctx.exchange)
+    if first is None or second is None:
+        return None
+    if first != second:
+        changed = sorted(k for k in first.keys() | second.keys() if first.get(k) != second.get(k))
+        return [
+            Failure(
+                f"the same update sent twice gave different chats (fields: {', '.join(changed)})",
+                f"{DECISIONS} (PATCH sets values: repeating it changes nothing)",
+            )
+        ]
+    return []
+
+
+def _comparable(ctx: Context, exchange: Exchange) -> dict[str, Any] | None:
+    body = exchange.body
+    if not exchange.ok or not isinstance(body, dict):
+        return None
+    return {k: v for k, v in body.items() if k != ctx.provider.updated_field}
 
 
 def _clip(value: Any) -> str:
     return clip(repr(value), 60)
 
 
-def evaluate(ctx: Context) -> list[Violation]:
-    return [
-        Violation(name, failure.message, failure.clause, ctx.case, ctx.exchange)
-        for name, run in CHECKS.items()
-        for failure in run(ctx)
-    ]
+@dataclass(frozen=True)
+class Verdict:
+    """What one exchange showed: the failures per check, and which checks judged it."""
+
+    judged: tuple[str, ...]
+    failures: tuple[tuple[str, Failure], ...]
+
+
+def evaluate(ctx: Context) -> Verdict:
+    judged: list[str] = []
+    failures: list[tuple[str, Failure]] = []
+    for name, spec in CHECKS.items():
+        found = spec.judge(ctx)
+        if found is None:
+            continue
+        found = list(found)
+        judged.append(name)
+        failures += [(name, failure) for failure in found]
+    return Verdict(tuple(judged), tuple(failures))

@@ -1,24 +1,24 @@
 """The contract suite: does the implementation honour its documented contract?
 
-One test per provider and case group (positive, semantics, negative, auth, unknown-id, generated...);
-every exchange in a group is judged by every check in chat_contracts.checks. Run it against the
-built-in mocks (no options) or a live provider (see README: "Running against a live provider").
+One row per provider and check (`test_contract[whop-field_applied]`), the same names with and without
+pytest-xdist. The provider's run happens once, on its first row; each row then reports its check's
+verdict. Run it against the built-in mocks (no options) or a live provider (README: "Running against
+a live provider"): `pytest --pyargs chat_contracts.suite --contract-provider whop --contract-base-url ...`.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from chat_contracts.session import RunAbortedError
-from chat_contracts.verify import explain
+from chat_contracts.suite.plugin import plugin_for, rows, suite_config
 
 
-def test_contract(contract_suite, target_name: str, group: str) -> None:
-    run = contract_suite.run_for(target_name)
-    try:
-        result = run.run_group(group)
-    except RunAbortedError as exc:  # rate-limited, unreachable, out of requests: not a verdict, not a pass
-        pytest.fail(f"[{target_name}] {exc}", pytrace=False)
-    if result.violations:
-        reproduce = contract_suite.reproduce(f"{target_name}-{group}")
-        pytest.fail(explain(target_name, result.violations, reproduce), pytrace=False)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if {"target_name", "row"} <= set(metafunc.fixturenames):
+        suite = suite_config(metafunc.config)
+        params = [(name, row) for name in suite.targets for row in rows(suite)]
+        metafunc.parametrize(("target_name", "row"), params, ids=[f"{name}-{row}" for name, row in params])
+
+
+def test_contract(request: pytest.FixtureRequest, target_name: str, row: str) -> None:
+    plugin_for(request.config).judge(request.node, target_name, row)

@@ -1,0 +1,79 @@
+"""An exchange log for CI artefacts: every request and response of a run, as HAR 1.2.
+
+Browsers' developer tools and many viewers open HAR files. Bodies are kept clipped (`BODY_BYTES`), so
+a run's log stays small whatever the provider sends; the file is redacted where it is written, like
+every other output.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from chat_contracts import __version__
+from chat_contracts.core.http import Exchange
+
+BODY_BYTES = 64 * 1024
+
+
+def _content(body: bytes, mime: str) -> dict[str, Any]:
+    clipped = body[:BODY_BYTES]
+    try:
+        content: dict[str, Any] = {"text": clipped.decode("utf-8")}
+    except UnicodeDecodeError:
+        content = {"text": base64.b64encode(clipped).decode("ascii"), "encoding": "base64"}
+    content |= {"size": len(body), "mimeType": mime}
+    if len(body) > BODY_BYTES:
+        content["comment"] = f"clipped to {BODY_BYTES} bytes"
+    return content
+
+
+@dataclass
+class HarLog:
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self, exchange: Exchange) -> None:
+        started = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        request: dict[str, Any] = {
+            "method": exchange.method,
+            "url": exchange.url,
+            "httpVersion": "HTTP/1.1",
+            "headers": [{"name": k, "value": v} for k, v in exchange.request_headers.items()],
+            "queryString": [{"name": k, "value": v} for k, v in parse_qsl(urlsplit(exchange.url).query)],
+            "cookies": [],
+            "headersSize": -1,
+            "bodySize": len(exchange.request_body or b""),
+        }
+        if exchange.request_body is not None:
+            mime = exchange.request_headers.get("content-type", "application/octet-stream")
+            request["postData"] = {"mimeType": mime, **{k: v for k, v in _content(exchange.request_body, mime).items()
+                                                        if k in ("text", "encoding", "comment")}}  # fmt: skip
+        self.entries.append({
+            "startedDateTime": started,
+            "time": round(exchange.seconds * 1000, 1),
+            "request": request,
+            "response": {
+                "status": exchange.status,
+                "statusText": "",
+                "httpVersion": "HTTP/1.1",
+                "headers": [{"name": k, "value": v} for k, v in exchange.response_headers.items()],
+                "cookies": [],
+                "content": _content(exchange.response_body, exchange.content_type or "application/octet-stream"),
+                "redirectURL": exchange.response_headers.get("location", ""),
+                "headersSize": -1,
+                "bodySize": len(exchange.response_body),
+                **({"comment": "body cut at the size limit"} if exchange.truncated else {}),
+            },
+            "cache": {},
+            "timings": {"send": 0, "wait": round(exchange.seconds * 1000, 1), "receive": 0},
+            "comment": f"request #{exchange.number}",
+        })  # fmt: skip
+
+    def text(self) -> str:
+        log = {"log": {"version": "1.2", "creator": {"name": "chat-contracts", "version": __version__},
+                       "entries": self.entries}}  # fmt: skip
+        return json.dumps(log, indent=1, ensure_ascii=False)
