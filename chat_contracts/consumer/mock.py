@@ -1,123 +1,163 @@
-"""Verify a consumer: does a client send conforming requests and cope with every response allowed?
+"""`ContractMock`: a stand-in provider that checks every request a client sends against the contract.
 
-`ContractMock` stands in for a provider. Every request the client sends is checked against the contract
-(method, path and id, bearer header, body schema); what breaks it is a violation, a field the contract
-does not list is drift. It answers with the responses it is given, contract-valid ones drawn from the
-strategies below: `chat_bodies` (every 200 body the schema allows: nulls and values, each enum value,
-edge values), `error_responses` (each documented error status with a valid envelope, 429 with
-Retry-After). Like the provider mocks it has a `handle()`, so it works in-process through respx
-(`contract_mock` fixture, or `with ContractMock(...).routed():`) and served over HTTP (`transport.serving`).
+Each request is checked for method, path and id, the bearer header, the body's media type and the body
+against the request schema. Be conservative in what you send: a field the contract does not list is a
+violation too, naming the field, the fields the contract knows and the clause (the request schema's
+`properties`), unless the mock was made with ``tolerate_unknown_fields=True``, which lists it in
+`drift` instead. Every request received is kept in `requests`, retries included, and each is checked.
+
+The mock answers with the responses it is given (`respond_with`, typically drawn from the strategies
+in `chat_contracts.consumer.strategies`), else a contract-valid chat for the path's id. Like the
+reference mocks it has a `handle()`, so it works in-process through respx (the `contract_mock` fixture,
+or ``with ContractMock.for_provider("whop").routed():``) and served over HTTP
+(`chat_contracts.reference.transport.serving`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import threading
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import format_datetime
 from typing import Any
 
 import respx
-from hypothesis import strategies as st
 
-from chat_contracts.documents import describe, pointer
-from chat_contracts.mock import DIALECTS, SEED_CREATED, TIMESTAMP_FORMATTERS, MockRequest, MockResponse
-from chat_contracts.registry import Provider, get_provider
-from chat_contracts.transport import mount
+from chat_contracts.core.documents import describe, pointer
+from chat_contracts.core.registry import Provider, get_provider
+from chat_contracts.core.schema import Shape
+from chat_contracts.reference.mock import SEED_CREATED, TIMESTAMP_FORMATTERS, MockRequest, MockResponse, seed_chat
+from chat_contracts.reference.transport import mount
+
+__all__ = ["ConsumerFinding", "ContractMock", "ContractViolationError"]
+
+UNKNOWN_FIELD = "unknown-field"
 
 
 @dataclass(frozen=True)
 class ConsumerFinding:
     kind: str  # "violation" or "drift"
     message: str
-    clause: str
+    clause: str  # spec file and JSON pointer: whop.openapi.yaml#/paths/...
     request: str  # METHOD path
+    number: int = 0  # which request it was, from 1, in the order received (retries count)
+    rule: str = ""  # what was checked: path, method, path-id, auth, media-type, body-json, body-schema, unknown-field
 
     def line(self) -> str:
-        return f"{self.kind}: {self.request}: {self.message} [{self.clause}]"
+        return f"{self.kind}: request {self.number} {self.request}: {self.message} [{self.clause}]"
+
+
+class ContractViolationError(AssertionError):
+    """A client sent requests that break the contract (the message lists each, with its clause)."""
 
 
 @dataclass
 class ContractMock:
     provider: Provider
-    violations: list[ConsumerFinding] = field(default_factory=list)
-    drift: list[ConsumerFinding] = field(default_factory=list)
-    requests: list[MockRequest] = field(default_factory=list)
-    _queue: deque[MockResponse] = field(default_factory=deque)
+    tolerate_unknown_fields: bool = field(default=False, kw_only=True)
+    violations: list[ConsumerFinding] = field(default_factory=list, init=False)
+    drift: list[ConsumerFinding] = field(default_factory=list, init=False)
+    requests: list[MockRequest] = field(default_factory=list, init=False)
+    _queue: deque[MockResponse] = field(default_factory=deque, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @classmethod
-    def for_provider(cls, name: str) -> ContractMock:
-        return cls(get_provider(name))
+    def for_provider(cls, name: str, *, tolerate_unknown_fields: bool = False) -> ContractMock:
+        return cls(get_provider(name), tolerate_unknown_fields=tolerate_unknown_fields)
 
     # --- answers -----------------------------------------------------------------------------------
 
     def respond_with(self, *responses: MockResponse | dict[str, Any]) -> None:
-        """Queue answers (a dict is a 200 body); when none is queued, a valid chat for the path id."""
-        self._queue.extend(r if isinstance(r, MockResponse) else MockResponse(200, r) for r in responses)
+        """Queue answers, one per request (a dict is a 200 body); when none is left, a valid chat for the path id."""
+        with self._lock:
+            self._queue.extend(r if isinstance(r, MockResponse) else MockResponse(200, r) for r in responses)
 
     def handle(self, request: MockRequest) -> MockResponse:
-        self.requests.append(request)
-        chat_id = self._check(request)
-        if self._queue:
-            return self._queue.popleft()
-        dialect = DIALECTS[self.provider.name]
-        return MockResponse(200, dialect.seed(chat_id or self.provider.example_id, _timestamp(self.provider)))
+        with self._lock:  # served by uvicorn, requests may come from several threads
+            self.requests.append(request)
+            chat_id = self._check(request, len(self.requests))
+            if self._queue:
+                return self._queue.popleft()
+        created = TIMESTAMP_FORMATTERS[self.provider.timestamp_format](SEED_CREATED)
+        return MockResponse(200, seed_chat(self.provider, chat_id or self.provider.example_id, created))
 
     # --- checking the request ----------------------------------------------------------------------
 
-    def _check(self, request: MockRequest) -> str | None:
-        label = f"{request.method} {request.path}"
+    def _check(self, request: MockRequest, number: int) -> str | None:
         p = self.provider
+        found = _Findings(self, f"{request.method} {request.path}", number)
         route = p.path_pattern.match(request.path)
         if route is None:
-            self._violation(label, f"{request.path} is not {p.path}", "#/paths")
+            found.violation("path", f"{request.path} is not {p.path}", "/paths")
             return None
         chat_id = route.group(1)
         if request.method.upper() != p.method:
-            self._violation(label, f"{request.method} is not the documented {p.method}", p.operation_pointer)
+            found.violation("method", f"{request.method} is not the documented {p.method}", p.operation_pointer)
         id_at = p.id_parameter_pointer + "/schema"
         for error in p.document.errors(chat_id, id_at):
-            self._violation(label, f"path id {chat_id!r}: {error.message}", id_at)
+            found.violation("path-id", f"path id {chat_id!r}: {error.message}", id_at)
         scheme, _, token = (request.header(p.auth_header) or "").partition(" ")
         if scheme.lower() != p.auth_prefix.strip().lower() or not token.strip():
-            self._violation(label, f"no bearer token in {p.auth_header}", p.operation_pointer + "/security")
-        self._check_body(label, request)
+            found.violation("auth", f"no bearer token in {p.auth_header}", p.operation_pointer + "/security")
+        self._check_body(found, request)
         return chat_id
 
-    def _check_body(self, label: str, request: MockRequest) -> None:
+    def _check_body(self, found: _Findings, request: MockRequest) -> None:
         p = self.provider
         if not request.body.strip():
             return  # the body is optional
+        content_at = p.operation_pointer + pointer("requestBody", "content")
+        documented = sorted(p.document.deref(p.document.resolve(content_at)))
+        media_type = (request.header("content-type") or "").split(";")[0].strip().lower()
+        if media_type not in documented:
+            sent = f"Content-Type {media_type}" if media_type else "no Content-Type"
+            found.violation(
+                "media-type", f"a body with {sent}; the contract documents {', '.join(documented)}", content_at
+            )
         try:
             body = json.loads(request.body)
-        except ValueError:
-            self._violation(label, "the body is not JSON", p.request_schema_pointer)
+        except (ValueError, UnicodeDecodeError):
+            found.violation("body-json", "the body is not JSON", p.request_schema_pointer)
             return
         for error in p.document.errors(body, p.request_schema_pointer):
-            at = p.request_schema_pointer + pointer(*error.relative_schema_path)
-            self._violation(label, describe(error), at)
-        if isinstance(body, dict):
-            known = p.field_names
-            for name in sorted(set(body) - known):
-                self.drift.append(
-                    ConsumerFinding(
-                        "drift",
-                        f"sends {name}={body[name]!r}, unknown to the contract (known: {', '.join(sorted(known))})",
-                        f"{p.spec_file}#{p.request_schema_pointer}/properties",
-                        label,
-                    )
-                )
+            found.violation(
+                "body-schema", describe(error), p.request_schema_pointer + pointer(*error.relative_schema_path)
+            )
+        for where, name, value, shape in _unknown_fields(body, p.request_shape, ()):
+            known = ", ".join(sorted(shape.properties))
+            message = f"sends {_path(where, name)}={_clip(repr(value))}, unknown to the contract (known: {known})"
+            if self.tolerate_unknown_fields:
+                found.drift(UNKNOWN_FIELD, message, shape.pointer + "/properties")
+            else:
+                found.violation(UNKNOWN_FIELD, message, shape.pointer + "/properties")
 
-    def _violation(self, label: str, message: str, at: str) -> None:
-        self.violations.append(ConsumerFinding("violation", message, f"{self.provider.spec_file}#{at}", label))
+    # --- the verdict -------------------------------------------------------------------------------
+
+    def report(self, violations: list[ConsumerFinding] | None = None) -> str:
+        """The violations (all by default) as a failure message. Its first line names the first violation,
+        each violation is followed by its clause, and the last lines count them (retries are requests too)."""
+        violations = self.violations if violations is None else violations
+        lines = []
+        for v in violations:
+            lines += [f"request {v.number} {v.request}: {v.message}", f"  clause: {v.clause}"]
+        broken = len({v.number for v in violations})
+        lines.append(
+            f"ContractMock({self.provider.name}): {len(violations)} violation(s) in {broken} of "
+            f"{len(self.requests)} request(s) received, retries included."
+        )
+        if any(v.rule == UNKNOWN_FIELD for v in violations):
+            lines.append(
+                "An unknown request field fails by default (be conservative in what you send): make the mock "
+                "with tolerate_unknown_fields=True to list it in mock.drift instead."
+            )
+        return "\n".join(lines)
 
     def assert_conforms(self) -> None:
         """Fail with every violation and its clause (drift is reported, not failed)."""
         if self.violations:
-            raise AssertionError("\n".join(v.line() for v in self.violations))
+            raise ContractViolationError(self.report())
 
     @contextlib.contextmanager
     def routed(self, base_url: str | None = None) -> Iterator[ContractMock]:
@@ -127,101 +167,45 @@ class ContractMock:
             yield self
 
 
-def _timestamp(provider: Provider) -> str:
-    return TIMESTAMP_FORMATTERS[provider.timestamp_format](SEED_CREATED)
+@dataclass
+class _Findings:
+    """Writes the findings of one request into its mock."""
+
+    mock: ContractMock
+    request: str
+    number: int
+
+    def _finding(self, kind: str, rule: str, message: str, at: str) -> ConsumerFinding:
+        return ConsumerFinding(kind, message, f"{self.mock.provider.spec_file}#{at}", self.request, self.number, rule)
+
+    def violation(self, rule: str, message: str, at: str) -> None:
+        self.mock.violations.append(self._finding("violation", rule, message, at))
+
+    def drift(self, rule: str, message: str, at: str) -> None:
+        self.mock.drift.append(self._finding("drift", rule, message, at))
 
 
-# --- strategies of contract-valid responses ---------------------------------------------------------
-
-MOMENTS = st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
-FORMAT_STRATEGIES: dict[str, st.SearchStrategy[str]] = {
-    "date-time": st.one_of(
-        MOMENTS.map(lambda m: m.strftime("%Y-%m-%dT%H:%M:%S.") + f"{m.microsecond // 1000:03d}Z"),
-        MOMENTS.map(lambda m: m.strftime("%Y-%m-%dT%H:%M:%SZ")),
-        MOMENTS.map(lambda m: m.isoformat()),
-    ),
-    "http-date": MOMENTS.map(lambda m: format_datetime(m, usegmt=True)),
-    "email": st.emails(),
-}
-EDGE_INTEGERS = st.sampled_from([0, 1, -1, 2**31 - 1, 2**53])
+Where = tuple[str | int, ...]  # a place in a JSON value: keys and indexes
 
 
-def from_schema(provider: Provider, node: Any, depth: int = 0) -> st.SearchStrategy[Any]:
-    """A strategy of values valid for the schema `node` of `provider`'s contract (the keywords it uses)."""
-    node = provider.document.deref(node)
-    branches = node.get("oneOf") or node.get("anyOf")
-    if branches:
-        return st.one_of([from_schema(provider, b, depth + 1) for b in branches])
-    kinds = node.get("type", [])
-    kinds = [kinds] if isinstance(kinds, str) else list(kinds)
-    if "enum" in node:
-        return st.sampled_from(node["enum"] + ([None] if "null" in kinds and None not in node["enum"] else []))
-    options = [_for_type(provider, node, kind, depth) for kind in kinds]
-    return st.one_of(options) if options else st.none()
+def _unknown_fields(value: Any, shape: Shape, where: Where) -> Iterator[tuple[Where, str, Any, Shape]]:
+    """(where, name, value, shape of the object) for each member the contract does not list, at any depth.
+
+    An object whose schema lists no properties says nothing about its members: none is unknown there."""
+    if isinstance(value, dict) and shape.properties:
+        for name in sorted(value):
+            if name in shape.properties:
+                yield from _unknown_fields(value[name], shape.properties[name], (*where, name))
+            else:
+                yield where, name, value[name], shape
+    elif isinstance(value, list) and shape.items is not None:
+        for index, item in enumerate(value):
+            yield from _unknown_fields(item, shape.items, (*where, index))
 
 
-def _for_type(provider: Provider, node: dict[str, Any], kind: str, depth: int) -> st.SearchStrategy[Any]:
-    if kind == "null":
-        return st.none()
-    if kind == "string":
-        if node.get("format") in FORMAT_STRATEGIES:
-            return FORMAT_STRATEGIES[node["format"]]
-        if "pattern" in node:
-            return st.from_regex(node["pattern"], fullmatch=True)
-        return st.one_of(st.text(max_size=40), st.just(""), st.text(min_size=500, max_size=2000))
-    if kind == "integer":
-        return st.one_of(EDGE_INTEGERS, st.integers())
-    if kind == "number":
-        return st.floats(allow_nan=False, allow_infinity=False)
-    if kind == "boolean":
-        return st.booleans()
-    if kind == "array":
-        return st.lists(from_schema(provider, node.get("items", {}), depth + 1), max_size=4)
-    if kind == "object":
-        properties = node.get("properties", {})
-        required = set(node.get("required", []))
-        return st.fixed_dictionaries(
-            {k: from_schema(provider, v, depth + 1) for k, v in properties.items() if k in required},
-            optional={k: from_schema(provider, v, depth + 1) for k, v in properties.items() if k not in required},
-        )
-    raise ValueError(f"no strategy for type {kind!r}")
+def _path(where: Where, name: str) -> str:
+    return "".join(f"{part}." if isinstance(part, str) else f"[{part}]." for part in where) + name
 
 
-def chat_bodies(provider: Provider | str) -> st.SearchStrategy[dict[str, Any]]:
-    """Every 200 body the contract allows (and nothing it does not: each is validated)."""
-    provider = get_provider(provider) if isinstance(provider, str) else provider
-    at = provider.response_schema_pointer(200)
-    strategy = from_schema(provider, provider.document.resolve(at))
-    return strategy.filter(lambda body: not provider.document.errors(body, at))
-
-
-def error_responses(provider: Provider | str) -> st.SearchStrategy[MockResponse]:
-    """Each documented error status with a valid body (any 4xx and body where none is documented),
-    and 429 with Retry-After."""
-    provider = get_provider(provider) if isinstance(provider, str) else provider
-    documented = [s for s in provider.documented_statuses() if s[0] in "45"]
-    options = []
-    for status in documented:
-        at = provider.response_schema_pointer(status)
-        codes = st.integers(400, 499) if status.endswith("XX") else st.just(int(status))
-        body = (
-            from_schema(provider, provider.document.resolve(at))
-            if at
-            else st.dictionaries(st.text(max_size=10), st.text(max_size=20), max_size=3)
-        )
-        options.append(st.builds(MockResponse, codes, body))
-    retry_after = st.integers(0, 5).map(lambda s: {"retry-after": str(s)})
-    options.append(
-        st.builds(
-            MockResponse,
-            st.just(429),
-            st.just({"error": {"type": "rate_limit_exceeded", "message": "Slow down"}}),
-            retry_after,
-        )
-    )
-    return st.one_of(options)
-
-
-def responses(provider: Provider | str) -> st.SearchStrategy[MockResponse]:
-    """Any answer the contract allows: a valid chat, or an error."""
-    return st.one_of(chat_bodies(provider).map(lambda body: MockResponse(200, body)), error_responses(provider))
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
