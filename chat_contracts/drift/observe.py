@@ -3,7 +3,8 @@
 `Observations` reads the exchanges of a run: response fields the contract does not name (with example
 values and how often), undocumented status codes and headers, enum values seen against the documented
 ones, JSON types seen per field. It writes a Markdown report, the same as JSON, and a candidate OpenAPI
-document (the contract plus what was observed) for `chat-contracts drift` to classify.
+document (the contract plus what was observed) for `chat-contracts drift` to classify. Given the
+previous run's report, it also says what changed since (`history`).
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from typing import Any
 
 import yaml
 
-from chat_contracts.documents import Document
-from chat_contracts.drift import Shape, shape
-from chat_contracts.registry import Provider
-from chat_contracts.session import Exchange
+from chat_contracts.core.documents import Document
+from chat_contracts.core.http import Exchange
+from chat_contracts.core.redact import Redactor
+from chat_contracts.core.registry import Provider
+from chat_contracts.core.schema import Shape, json_type
+from chat_contracts.drift import history
 
 # Headers any HTTP server or proxy sends: their presence says nothing about the API.
 TRANSPORT_HEADERS = frozenset({
@@ -31,16 +34,6 @@ TRANSPORT_HEADERS = frozenset({
     "alt-svc",
 })  # fmt: skip
 EXAMPLES_KEPT = 3
-
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    return {float: "number", str: "string", list: "array", dict: "object"}.get(type(value), "unknown")
 
 
 @dataclass
@@ -67,7 +60,7 @@ class Observations:
 
     @cached_property
     def response_shape(self) -> Shape:
-        return shape(self.provider.document, {"$ref": "#" + self.provider.response_schema_pointer(200)}, "")
+        return self.provider.chat_shape
 
     # --- recording ---------------------------------------------------------------------------------
 
@@ -116,7 +109,8 @@ class Observations:
     def enum_drift(self) -> dict[str, dict[str, Any]]:
         drift = {}
         for name, seen in self.enums.items():
-            documented = sorted(map(str, self.documented_field(name).enum or ()))
+            field_shape = self.documented_field(name)
+            documented = sorted(map(str, (field_shape.enum if field_shape else None) or ()))
             drift[name] = {
                 "documented": documented,
                 "seen": dict(seen),
@@ -208,7 +202,7 @@ class Observations:
         info = doc.setdefault("info", {})
         info["description"] = f"Observed by chat-contracts from {sum(self.statuses.values())} responses."
         candidate = Document(doc, "candidate")
-        chat = candidate.deref(candidate.resolve(self.provider.response_schema_pointer(200)))
+        chat = candidate.deref(candidate.resolve(self.provider.chat_schema_pointer))
         for name, seen in self.undocumented_fields().items():
             if "." in name:
                 continue  # nested extras stay in the report; the candidate adds top-level fields
@@ -226,13 +220,22 @@ class Observations:
             responses[str(status)] = {"description": "Observed by chat-contracts; not documented."}
         return doc
 
-    def write(self, path: Path) -> list[Path]:
-        """PATH (Markdown), PATH.json and PATH.openapi.yaml; returns what was written."""
+    def write(self, path: Path, *, since: Path | None = None, redact: Redactor | None = None) -> list[Path]:
+        """PATH (Markdown), PATH.json and PATH.openapi.yaml, redacted; returns what was written.
+
+        With `since` (a previous run's PATH.json), the Markdown and the JSON also say what is new since
+        that run and what is no longer seen, so a nightly report shows the change, not everything again.
+        """
+        redact = redact or Redactor()
+        data = self.to_dict()
+        report = self.markdown()
+        if since is not None:  # read before anything is written: PATH.json may be the previous report itself
+            data["since"] = history.changes(history.load_previous(since), json.loads(json.dumps(data)), since)
+            report += "\n".join(history.markdown(data["since"])) + "\n"
         path.parent.mkdir(parents=True, exist_ok=True)
         written = [path, path.with_suffix(".json"), path.with_suffix(".openapi.yaml")]
-        written[0].write_text(self.markdown(), encoding="utf-8")
-        written[1].write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        written[2].write_text(
-            yaml.safe_dump(self.candidate_document(), sort_keys=False, allow_unicode=True), encoding="utf-8"
-        )
+        written[0].write_text(redact(report), encoding="utf-8")
+        written[1].write_text(redact(json.dumps(data, indent=2, ensure_ascii=False)) + "\n", encoding="utf-8")
+        candidate = yaml.safe_dump(self.candidate_document(), sort_keys=False, allow_unicode=True)
+        written[2].write_text(redact(candidate), encoding="utf-8")
         return written

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from chat_contracts.documents import Document, contracts_dir
-from chat_contracts.drift import compare
-from chat_contracts.faults import build
-from chat_contracts.observe import Observations
-from chat_contracts.registry import get_provider
-from chat_contracts.session import Exchange
-from chat_contracts.transport import serving
-from tests.conftest import contract_suite
+from chat_contracts.core.documents import Document
+from chat_contracts.core.errors import DocumentError
+from chat_contracts.core.http import Exchange
+from chat_contracts.core.registry import get_provider
+from chat_contracts.drift.differ import compare
+from chat_contracts.drift.observe import Observations
+from chat_contracts.reference.faults import build
 
 
 def _exchange(status: int, body: object, headers: dict[str, str] | None = None) -> Exchange:
@@ -24,7 +24,7 @@ def _exchange(status: int, body: object, headers: dict[str, str] | None = None) 
     )  # fmt: skip
 
 
-def _whop_chat(**changes: object) -> dict:
+def _whop_chat(**changes: object) -> dict[str, Any]:
     chat = build(get_provider("whop")).chats[get_provider("whop").example_id]
     return {**chat, **changes}
 
@@ -60,33 +60,69 @@ def test_the_candidate_document_is_classified_by_drift() -> None:
     }
 
 
-@pytest.mark.slow
-def test_a_live_run_against_extra_fields_passes_and_reports_them(tmp_path: Path) -> None:
-    api = build(get_provider("whop"), "extra-response-fields", token="tok-live", chat_id="aich_live")
-    report = tmp_path / "drift" / "whop.md"
-    with serving(api) as base_url:
-        result = contract_suite(
-            "--provider", "whop", "--base-url", base_url, "--chat-id", "aich_live", "--drift-report", str(report),
-            env={"CONTRACT_TOKEN": "tok-live"},
-        )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-2000:]
-    assert f"chat-contracts: drift report {report}" in result.stdout
-    fields = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))["undocumented_fields"]
-    assert set(fields) == {"agent_identifier", "object"}
-    assert "| `agent_identifier` |" in report.read_text(encoding="utf-8")
-    pinned = contracts_dir() / "whop.openapi.yaml"
-    findings = compare(Document.load(pinned), Document.load(report.with_suffix(".openapi.yaml")))
-    assert {f.message for f in findings} == {
-        "200 agent_identifier added (string, required)",
-        "200 object added (string, required)",
+def _night(*bodies: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Observations:
+    observed = Observations(get_provider("whop"))
+    for body in bodies:
+        observed.record(_exchange(status, body, headers))
+    return observed
+
+
+def test_a_report_says_what_changed_since_the_previous_run(tmp_path: Path) -> None:
+    monday = _night(_whop_chat(agent_identifier="general", legacy=True), headers={"x-whop-trace": "a"})
+    monday.record(_exchange(418, {}))
+    monday.write(tmp_path / "monday.md")
+    tuesday = _night(_whop_chat(agent_identifier="general", region="eu", notification_preference="muted"),
+                     headers={"x-whop-version": "2"})  # fmt: skip
+    tuesday.record(_exchange(429, {}))
+    written = tuesday.write(tmp_path / "tuesday.md", since=tmp_path / "monday.json")
+    since = json.loads(written[1].read_text(encoding="utf-8"))["since"]
+    assert since == {
+        "previous": str(tmp_path / "monday.json"),
+        "new": {
+            "undocumented_fields": ["region"],
+            "enum_values": ["notification_preference=muted"],
+            "undocumented_statuses": ["429"],
+            "undocumented_headers": ["x-whop-version"],
+        },
+        "gone": {
+            "undocumented_fields": ["legacy"],
+            "enum_values": [],
+            "undocumented_statuses": ["418"],
+            "undocumented_headers": ["x-whop-trace"],
+        },
     }
+    report = written[0].read_text(encoding="utf-8")
+    assert "## Since the last run" in report
+    assert "- New undocumented fields: `region`" in report
+    assert "- No longer seen undocumented statuses: `418`" in report
 
 
-@pytest.mark.slow
-def test_drift_reports_under_xdist_gather_every_worker(tmp_path: Path) -> None:
-    pytest.importorskip("xdist")
-    result = contract_suite("-n", "2", "--drift-report", str(tmp_path / "mocks.md"))
-    assert result.returncode == 0, result.stdout[-2000:]
-    for provider in ("whop", "wilson"):
-        data = json.loads((tmp_path / f"mocks-{provider}.json").read_text(encoding="utf-8"))
-        assert data["chat_bodies_seen"] > 20 and data["undocumented_fields"] == {}
+def test_a_night_like_the_last_says_nothing_changed(tmp_path: Path) -> None:
+    _night(_whop_chat(agent_identifier="general")).write(tmp_path / "a.md")
+    written = _night(_whop_chat(agent_identifier="support")).write(tmp_path / "a.md", since=tmp_path / "a.json")
+    assert "## Since the last run" in written[0].read_text(encoding="utf-8")
+    assert "Nothing changed." in written[0].read_text(encoding="utf-8")
+
+
+def test_a_report_without_since_has_no_since_section(tmp_path: Path) -> None:
+    written = _night(_whop_chat()).write(tmp_path / "a.md")
+    assert "since" not in json.loads(written[1].read_text(encoding="utf-8"))
+    assert "Since the last run" not in written[0].read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("{not json", "not valid YAML or JSON"),
+        ('{"provider": "whop"}', "not a drift report"),
+        ('{"provider": "wilson", "undocumented_fields": {}, "undocumented_statuses": {}, '
+         '"undocumented_headers": {}, "enums": {}}', "a drift report for 'wilson', not 'whop'"),
+    ],
+)  # fmt: skip
+def test_a_bad_previous_report_is_one_line_and_nothing_is_written(tmp_path: Path, content: str, words: str) -> None:
+    previous = tmp_path / "previous.json"
+    previous.write_text(content, encoding="utf-8")
+    with pytest.raises(DocumentError, match=words) as raised:
+        _night(_whop_chat()).write(tmp_path / "out" / "a.md", since=previous)
+    assert "\n" not in str(raised.value)
+    assert not (tmp_path / "out").exists()
