@@ -16,10 +16,10 @@ import time
 import httpx
 import respx
 
-from chat_contracts.faults import build
-from chat_contracts.mock import DEFAULT_TOKEN
-from chat_contracts.registry import all_providers
-from chat_contracts.transport import mount, serving
+from chat_contracts.core.registry import all_providers
+from chat_contracts.reference.faults import build
+from chat_contracts.reference.mock import DEFAULT_TOKEN
+from chat_contracts.reference.transport import mount, serving
 
 GOAL_IN_PROCESS = 500.0
 TIME_LIMIT = 30.0

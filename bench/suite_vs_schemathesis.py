@@ -3,8 +3,8 @@
     python bench/suite_vs_schemathesis.py [--max-examples 100] [--only NAME ...] [--seed N]
 
 For the reference of each provider, every conforming variant and every catalogue fault, both tools
-run against the same mock served on 127.0.0.1: our suite through its engine (as `pytest tests/contract
---base-url ...` does), stock Schemathesis as `st run SPEC --url URL -H 'Authorization: Bearer ...'
+run against the same mock served on 127.0.0.1: our suite through its engine (as `chat-contracts verify
+--base-url ...` does, live mode), stock Schemathesis as `st run SPEC --url URL -H 'Authorization: Bearer ...'
 -n 100`. Reported per tool: faults caught, false alarms on conforming implementations, wall time and
 requests (counted by the mock). Every run is bounded: ours by its request cap, st by -n and a
 300 s timeout (st's own --max-time is a budget it fills, not a cap).
@@ -18,15 +18,13 @@ import sys
 import time
 from dataclasses import dataclass
 
-import httpx
-
-from chat_contracts.documents import contracts_dir
-from chat_contracts.faults import CATALOGUE, build
-from chat_contracts.mock import DEFAULT_TOKEN
-from chat_contracts.registry import get_provider
-from chat_contracts.session import Session, Target
-from chat_contracts.transport import serving
-from chat_contracts.verify import ContractRun
+from chat_contracts.core.documents import contracts_dir
+from chat_contracts.core.registry import get_provider
+from chat_contracts.provider.session import Target
+from chat_contracts.provider.verify import RunOptions, verify
+from chat_contracts.reference.faults import build, catalogue
+from chat_contracts.reference.mock import DEFAULT_TOKEN
+from chat_contracts.reference.transport import serving
 
 
 @dataclass
@@ -39,12 +37,11 @@ class Outcome:
 def ours(provider_name: str, behaviour: str | None, seed: int) -> Outcome:
     provider = get_provider(provider_name)
     api = build(provider, behaviour)
-    with serving(api) as base_url, httpx.Client(timeout=10) as client:
+    with serving(api) as base_url:
         start = time.perf_counter()
-        run = ContractRun(Session(Target(provider, base_url, DEFAULT_TOKEN, api.chat_id, live=True), client), seed=seed)
-        run.run_all()
-        run.restore()
-        return Outcome(bool(run.violations), time.perf_counter() - start, api.requests)
+        result = verify(Target(provider, base_url, DEFAULT_TOKEN, api.chat_id, live=True), RunOptions(seed=seed))
+        flagged = bool(result.violations) or result.setup_error is not None or result.aborted is not None
+        return Outcome(flagged, time.perf_counter() - start, api.requests)
 
 
 def stock(provider_name: str, behaviour: str | None, seed: int, max_examples: int) -> Outcome:
@@ -68,14 +65,14 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", help="behaviours to run (default: reference + whole catalogue)")
     args = parser.parse_args()
     rows = [(p, None) for p in ("whop", "wilson")]
-    rows += [(p, b.name) for b in CATALOGUE.values() for p in b.providers]
+    rows += [(p, b.name) for b in catalogue().values() for p in b.providers]
     if args.only:
         rows = [r for r in rows if (r[1] or "reference") in args.only]
     totals = {"ours": [0, 0, 0.0, 0], "st": [0, 0, 0.0, 0]}  # caught, false alarms, seconds, requests
     faults = 0
     print(f"{'provider':8} {'behaviour':38} {'kind':9} {'ours':>18} {'st run':>18}", flush=True)
     for provider, behaviour in rows:
-        conforming = behaviour is None or CATALOGUE[behaviour].conforms
+        conforming = behaviour is None or catalogue()[behaviour].conforms
         faults += not conforming
         cells = []
         for tool, outcome in (("ours", ours(provider, behaviour, args.seed)),
