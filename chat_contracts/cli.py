@@ -1,8 +1,9 @@
 """The `chat-contracts` command: one sub-command per job, and the tools around them.
 
 Exit statuses: 0 all good; 1 findings (violations, new lint findings, drift at or above --fail-on, a chat
-not put back); 2 bad input (an option, a file, a document), with one line on stderr; 4 a provider that
-could not be verified at all (unreachable, token refused, chat unknown); 130 interrupted.
+not put back); 2 bad input (an option, a file, a document), with one line on stderr; 3 an internal error
+(a bug: please report it); 4 a provider that could not be verified at all (unreachable, token refused,
+chat unknown); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from chat_contracts.core.documents import Document, contracts_dir
 from chat_contracts.core.errors import ChatContractsError, UsageError
 from chat_contracts.core.registry import get_provider, provider_names
 
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_CANNOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 4, 130
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_CANNOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
 
 def _lint(args: argparse.Namespace) -> int:
@@ -106,8 +107,6 @@ def _drift(args: argparse.Namespace) -> int:
     if not (args.baseline and args.candidate):
         raise UsageError("drift needs BASELINE and CANDIDATE (or --rules)")
     max_bytes = MAX_BYTES if args.max_bytes is None else args.max_bytes
-    if not (args.timeout > 0 and max_bytes > 0):
-        raise UsageError("--timeout and --max-bytes must be positive")
     bounds = {"timeout": args.timeout, "max_bytes": max_bytes}
     baseline = docs.load_document(args.baseline, **bounds)
     candidate = docs.load(args.candidate, **bounds)
@@ -124,20 +123,17 @@ def _verify(args: argparse.Namespace) -> int:
     import pytest
 
     from chat_contracts.suite.config import read_config
-    from chat_contracts.suite.options import OPTIONS
-    from chat_contracts.suite.plugin import COMMAND
+    from chat_contracts.suite.options import CLI, OPTIONS, PYTEST
+    from chat_contracts.suite.plugin import FRONT_END, PLUGIN_NAME
 
-    command = ("chat-contracts", "verify")
     given = {option.name: getattr(args, option.dest) for option in OPTIONS}
-    read_config(lambda name: given[name], os.environ, command)  # bad input: one line and exit 2, before pytest
+    read_config(lambda name: given[name], os.environ, CLI)  # bad input: one line and exit 2, before pytest
+    # This process read the options (importing hypothesis, respx, schemathesis) before pytest could rewrite
+    # their asserts, which pytest warns about; no test of theirs runs here, so the warning says nothing.
     pytest_args = ["--pyargs", "chat_contracts.suite", "-p", "no:cacheprovider", "-c", str(_SUITE_INI),
-                   "--rootdir", os.getcwd(), "-rfEsx"]  # fmt: skip
-    for option in OPTIONS:
-        value = given[option.name]
-        for item in value if option.repeat else [value]:
-            if item is None or item == option.default or option.name == "token":
-                continue  # the token travels in the environment only: it never shows in a process list
-            pytest_args.append(f"{option.flag}={_text(item)}")
+                   "--rootdir", os.getcwd(), "-rfEsx", "-W", "ignore::pytest.PytestAssertRewriteWarning"]  # fmt: skip
+    # Every option as the suite spells it, but the token: it travels in the environment, never in a process list.
+    pytest_args += PYTEST.args(given, leave_out=("token",))
     if given["token"]:
         os.environ["CONTRACT_TOKEN"] = given["token"]
     if args.junitxml:
@@ -146,28 +142,29 @@ def _verify(args: argparse.Namespace) -> int:
         pytest_args += ["-k", args.k]
     pytest_args += ["-q"] * args.quiet + ["-v"] * args.verbose + list(args.pytest_args)
 
+    could_not_run: list[dict[str, Any]] = []
+
     class _Command:
         @staticmethod
         def pytest_load_initial_conftests(early_config: Any) -> None:
-            early_config.stash[COMMAND] = command
+            early_config.stash[FRONT_END] = CLI
+
+        @staticmethod
+        def pytest_unconfigure(config: Any) -> None:
+            suite = config.pluginmanager.get_plugin(PLUGIN_NAME)
+            could_not_run.extend(s for s in getattr(suite, "summaries", {}).values() if s["setup_error"])
 
     # This process checked the options (and so imported hypothesis) before pytest loads hypothesis' plugin,
     # which warns about such an order; here it is expected and harmless.
     warnings.filterwarnings("ignore", message="Slow code in plugin")
     code = int(pytest.main(pytest_args, plugins=[_Command()]))
-    return {0: EXIT_OK, 1: EXIT_FINDINGS, 2: EXIT_INTERRUPTED, 4: EXIT_CANNOT_RUN}.get(code, EXIT_FINDINGS)
+    if code == pytest.ExitCode.USAGE_ERROR:  # pytest's status both for a provider it could not run and bad options
+        return EXIT_CANNOT_RUN if could_not_run else EXIT_BAD_INPUT
+    statuses = {0: EXIT_OK, 1: EXIT_FINDINGS, 2: EXIT_INTERRUPTED, 3: EXIT_INTERNAL, 5: EXIT_BAD_INPUT}
+    return statuses.get(code, EXIT_INTERNAL)  # 5: no row selected (a -k that matches nothing)
 
 
 _SUITE_INI = Path(__file__).resolve().parent / "suite" / "chat-contracts-pytest.ini"
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, tuple):  # NAME=VALUE
-        import json
-
-        name, item = value
-        return f"{name}={item if isinstance(item, str) else json.dumps(item)}"
-    return str(value)
 
 
 def _port(text: str) -> int:
@@ -206,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"chat-contracts {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    from chat_contracts.suite.options import OPTIONS
+    from chat_contracts.suite.options import OPTIONS, number
 
     verify_cmd = commands.add_parser(
         "verify",
@@ -236,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     lint_cmd.add_argument("--no-baseline", action="store_true", help="treat every finding as new")
     lint_cmd.set_defaults(run=_lint)
 
-    from chat_contracts.reference.mock import DEFAULT_TOKEN  # light: no server imports
+    from chat_contracts.reference.mock import DEFAULT_PORT, DEFAULT_TOKEN  # light: no server imports
 
     serve_cmd = commands.add_parser(
         "serve",
@@ -246,7 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve_cmd.add_argument("--provider", required=True, choices=provider_names())
     serve_cmd.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    serve_cmd.add_argument("--port", type=_port, default=8000, help="port (default: 8000; 0 picks a free one)")
+    serve_cmd.add_argument(
+        "--port", type=_port, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0 picks a free one)"
+    )
     serve_cmd.add_argument("--token", default=DEFAULT_TOKEN, help=f"bearer token to accept (default: {DEFAULT_TOKEN})")
     serve_cmd.add_argument("--chat-id", help="id of the seeded chat (default: the registry's example id)")
     serve_cmd.add_argument("--fault", metavar="NAME", help="switch on a catalogue fault or variant (see faults)")
@@ -274,10 +273,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--all-operations", action="store_true", help="also report operations the baseline does not pin, as added"
     )
     drift_cmd.add_argument(
-        "--timeout", type=float, default=30.0, metavar="SECONDS", help="for fetching a URL, in all (default: 30)"
+        "--timeout",
+        type=number(float, 0.1, 600, "more than 0 and at most 600 seconds"),
+        default=30.0,
+        metavar="SECONDS",
+        help="for fetching a URL, in all (default: 30)",
     )
     drift_cmd.add_argument(
-        "--max-bytes", type=int, metavar="N", help="largest document or page read, in bytes (default: 10 MiB)"
+        "--max-bytes",
+        type=number(int, 1024, 1024**3, "1024 bytes to 1 GiB"),
+        metavar="N",
+        help="largest document or page read, in bytes (default: 10 MiB)",
     )
     drift_cmd.set_defaults(run=_drift)
 

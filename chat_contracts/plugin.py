@@ -19,19 +19,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import respx
 
-from chat_contracts.core.registry import Provider, get_provider
-from chat_contracts.reference.faults import build
-from chat_contracts.reference.mock import ReferenceChatAPI
-from chat_contracts.reference.transport import mount
 from chat_contracts.suite.options import OPTIONS
 
-if TYPE_CHECKING:  # imported where used: every pytest session loads this plugin, few use the consumer side
+# Every pytest session loads this plugin, and few use what it offers: the mocks, the engine and their
+# dependencies (respx, Starlette, jsonschema) are imported by the fixtures and hooks that use them.
+if TYPE_CHECKING:
     from chat_contracts.consumer.mock import ContractMock
+    from chat_contracts.core.registry import Provider
+    from chat_contracts.reference.mock import ReferenceChatAPI
 
 SUITE_DIR = Path(__file__).resolve().parent / "suite"
-MockFactory = Callable[..., ReferenceChatAPI]
+MockFactory = Callable[..., "ReferenceChatAPI"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -54,10 +53,15 @@ def _arg_path(config: pytest.Config, arg: str) -> Path | None:
 
 
 def suite_requested(config: pytest.Config) -> bool:
-    """Whether this session collects the contract suite (it is, or is inside, or contains, one of the args)."""
+    """Whether this session is asked to run the contract suite: one of its args is the suite or inside it.
+
+    A directory that merely contains the installed package (a repository with its .venv inside) does not
+    count: pytest never collects from a virtualenv. Where the suite is collected all the same (an ancestor
+    of a source checkout), its settings are read when its module is collected.
+    """
     for arg in config.args:
         path = _arg_path(config, arg)
-        if path is not None and (path == SUITE_DIR or SUITE_DIR in path.parents or path in SUITE_DIR.parents):
+        if path is not None and (path == SUITE_DIR or SUITE_DIR in path.parents):
             return True
     return False
 
@@ -96,6 +100,12 @@ def provider_mock() -> Iterator[MockFactory]:
     ``provider_mock("wilson", "title-not-applied", base_url="https://wilson.test/apif/v2")`` switches
     on a catalogue behaviour and routes another URL. Options (token, chat_id, ...) go to the mock.
     """
+    import respx
+
+    from chat_contracts.core.registry import get_provider
+    from chat_contracts.reference.faults import build
+    from chat_contracts.reference.transport import mount
+
     with respx.mock(assert_all_called=False) as router:
 
         def start(
@@ -163,7 +173,11 @@ def contract_mock(request: pytest.FixtureRequest) -> Iterator[Callable[..., Cont
     contract does not know through (listed in ``mock.drift``). ``mock.requests`` holds every request
     received, retries included. (Inside ``@given``, use ``with ContractMock.for_provider("whop").routed()
     as mock:`` per example, and ``mock.assert_conforms()``.)"""
+    import respx
+
     from chat_contracts.consumer.mock import ContractMock, ContractViolationError
+    from chat_contracts.core.registry import get_provider
+    from chat_contracts.reference.transport import mount
 
     started = request.node.stash.setdefault(_STARTED_MOCKS, _StartedMocks())
     with respx.mock(assert_all_called=False) as router:

@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 
 import pytest
+import yaml
 
 from chat_contracts.cli import build_parser
 
@@ -45,7 +46,7 @@ def commands() -> list[str]:
 
 
 def test_readme_has_snippets() -> None:
-    assert len(PYTHON) >= 2 and len(commands()) >= 5
+    assert len(PYTHON) >= 2 and len(commands()) >= 5 and len(workflow_commands()) >= 2
 
 
 @pytest.mark.parametrize("number", range(len(PYTHON)))
@@ -57,8 +58,17 @@ def test_python_snippet_runs(pytester: pytest.Pytester, number: int) -> None:
     assert outcomes.get("passed", 0) >= 1 and not outcomes.get("failed")
 
 
-@pytest.mark.parametrize("command", commands())
+def workflow_commands() -> list[str]:
+    """The `chat-contracts ...` steps of the example workflow README points to."""
+    workflow = yaml.safe_load((README.parent / "examples" / "github-workflow.yml").read_text(encoding="utf-8"))
+    steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
+    return [" ".join(step["run"].split()) for step in steps if step.get("run", "").startswith("chat-contracts")]
+
+
+@pytest.mark.parametrize("command", commands() + workflow_commands())
 def test_shell_command_parses(command: str) -> None:
-    args = shlex.split(command.replace("$WHOP_URL", "https://x.test").replace("$WHOP_CHAT_ID", "aich_x"))[1:]
+    for variable in ("$WHOP_URL", "$WHOP_CHAT_ID", "${{ matrix.provider }}"):
+        command = command.replace(variable, "x")
+    args = shlex.split(command)[1:]
     parsed = build_parser().parse_args(args)  # exits 2 on an option that does not exist
     assert parsed.command in {"verify", "serve", "lint", "drift", "faults", "checks"}

@@ -28,6 +28,7 @@ import respx
 from chat_contracts.core.documents import describe, pointer
 from chat_contracts.core.registry import Provider, get_provider
 from chat_contracts.core.schema import Shape
+from chat_contracts.core.text import clip
 from chat_contracts.reference.mock import SEED_CREATED, TIMESTAMP_FORMATTERS, MockRequest, MockResponse, seed_chat
 from chat_contracts.reference.transport import mount
 
@@ -127,7 +128,7 @@ class ContractMock:
             )
         for where, name, value, shape in _unknown_fields(body, p.request_shape, ()):
             known = ", ".join(sorted(shape.properties))
-            message = f"sends {_path(where, name)}={_clip(repr(value))}, unknown to the contract (known: {known})"
+            message = f"sends {_path(where, name)}={clip(repr(value), 80)}, unknown to the contract (known: {known})"
             if self.tolerate_unknown_fields:
                 found.drift(UNKNOWN_FIELD, message, shape.pointer + "/properties")
             else:
@@ -205,7 +206,3 @@ def _unknown_fields(value: Any, shape: Shape, where: Where) -> Iterator[tuple[Wh
 
 def _path(where: Where, name: str) -> str:
     return "".join(f"{part}." if isinstance(part, str) else f"[{part}]." for part in where) + name
-
-
-def _clip(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -16,6 +16,8 @@ import datetime
 import importlib.resources
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,10 @@ __all__ = [
     "pointer",
     "resolve_pointer",
 ]
+
+
+# Where the decisions taken where the documents are silent are written down; clauses cite it.
+DECISIONS = "contracts/README.md#decisions-where-the-documents-are-silent"
 
 
 def contracts_dir() -> Path:
@@ -245,6 +251,17 @@ def read_bounded(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
 
 # --- documents -----------------------------------------------------------------------------------------
 
+MAX_REF_HOPS = 50  # $refs to $refs in a row (each hop a different target); more is refused
+
+
+@dataclass(frozen=True)
+class Followed:
+    """Where a chain of `$ref`s ends: the node and its pointer, or the external reference it met."""
+
+    node: Any
+    at: str
+    external: str | None = None
+
 
 class Document:
     def __init__(self, data: dict[str, Any], source: str) -> None:
@@ -270,21 +287,39 @@ class Document:
     def resolve(self, ptr: str) -> Any:
         return resolve_pointer(self.data, ptr)
 
-    def deref(self, node: Any) -> Any:
-        """Follow local `$ref`s until a node without one (siblings of a `$ref` are dropped)."""
-        seen = set()
-        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+    def follow(self, node: Any, at: str, stop: Callable[[dict[str, Any]], bool] | None = None) -> Followed:
+        """The node behind the local `$ref`s that start at `node` (found at pointer `at`), and where it stands.
+
+        A `$ref` out of the document is never followed: it is returned, for the caller to report. `stop`
+        says where a node with a `$ref` is a node of its own (a schema with keywords beside it). A `$ref`
+        that is no string, points at nothing, or starts more than MAX_REF_HOPS in a row is a DocumentError.
+        """
+        start = at
+        for hop in range(MAX_REF_HOPS + 1):
+            if not isinstance(node, dict) or "$ref" not in node or (stop is not None and stop(node)):
+                return Followed(node, at)
+            if hop == MAX_REF_HOPS:
+                break
             ref = node["$ref"]
+            if not isinstance(ref, str):
+                raise DocumentError(f"{self.source}: {at + '/$ref'} is not a string")
             if not ref.startswith("#"):
-                raise DocumentError(f"{self.source}: external reference {ref!r} not followed")
-            if ref in seen:
-                raise DocumentError(f"{self.source}: $ref cycle at {ref}")
-            seen.add(ref)
+                return Followed(None, at, external=ref)
             try:
                 node = self.resolve(ref)
             except KeyError:
-                raise DocumentError(f"{self.source}: $ref {ref!r} points at nothing") from None
-        return node
+                raise DocumentError(f"{self.source}: {at or '/'} has a $ref {ref!r} that points at nothing") from None
+            at = ref.removeprefix("#")
+        raise DocumentError(
+            f"{self.source}: {start or '/'} starts more than {MAX_REF_HOPS} $refs in a row (a $ref cycle?)"
+        )
+
+    def deref(self, node: Any) -> Any:
+        """The node behind local `$ref`s (siblings of a `$ref` are dropped); an external one is an error."""
+        followed = self.follow(node, "")
+        if followed.external is not None:
+            raise DocumentError(f"{self.source}: external reference {followed.external!r} not followed")
+        return followed.node
 
     @cached_property
     def _registry(self) -> referencing.Registry[Any]:

@@ -58,7 +58,10 @@ class Exchange:
         """The response body parsed as JSON; raises ValueError when it is not JSON (or was cut)."""
         if self.truncated:
             raise ValueError("the body was cut at the size limit")
-        return json.loads(self.response_body)
+        try:
+            return json.loads(self.response_body)
+        except RecursionError:  # nested deeper than Python parses: no JSON we can judge, like a broken one
+            raise ValueError("the body is nested too deeply to parse") from None
 
     @property
     def body(self) -> Any:
@@ -125,6 +128,8 @@ class BoundedClient:
         self.max_body = max_body
         self._transport_factory = transport_factory
         self._client: httpx.Client | None = None  # made on first use: planning a run needs no connection
+        self._workers: list[threading.Thread] = []  # requests in flight in threads of their own
+        self._abandoned: list[threading.Thread] = []
 
     def _new_client(self) -> httpx.Client:
         transport = self._transport_factory() if self._transport_factory else None
@@ -183,7 +188,9 @@ class BoundedClient:
             except BaseException as exc:  # handed to the waiting thread, which decides
                 future.set_exception(exc)
 
-        threading.Thread(target=work, name="chat-contracts-request", daemon=True).start()
+        worker = threading.Thread(target=work, name="chat-contracts-request", daemon=True)
+        worker.start()
+        self._workers = [w for w in self._workers if w.is_alive()] + [worker]
         return future.result(timeout=max(deadline - time.monotonic(), 0) + 0.05)
 
     @staticmethod
@@ -206,7 +213,18 @@ class BoundedClient:
     def _abandon(self, client: httpx.Client) -> None:
         """Give up on an in-flight request: close its connections (the worker then fails) and start afresh."""
         self._client = self._new_client()
-        threading.Thread(target=client.close, daemon=True).start()
+        closing = threading.Thread(target=client.close, daemon=True)
+        closing.start()
+        self._abandoned.append(closing)
+
+    def settle(self) -> None:
+        """Wait, at most one timeout, for requests given up on to end: one still in flight could reach the
+        provider after a later one (the restore), and undo it."""
+        deadline = time.monotonic() + self.timeout
+        for worker in [*self._abandoned, *self._workers]:
+            worker.join(timeout=max(deadline - time.monotonic(), 0))
+        self._abandoned = [w for w in self._abandoned if w.is_alive()]
+        self._workers = [w for w in self._workers if w.is_alive()]
 
     def _fetch(
         self,
@@ -217,6 +235,8 @@ class BoundedClient:
         content: bytes | None,
         deadline: float,
     ) -> _Answer:
+        # Only the encodings `_Inflater` reads: httpx would also offer br/zstd when their packages are installed.
+        headers = {"accept-encoding": "gzip, deflate", **headers}
         request = client.build_request(method, url, headers=headers, content=content)
         response = client.send(request, stream=True)
         try:

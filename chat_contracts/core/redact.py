@@ -8,7 +8,10 @@ A `Redactor` finds a secret however it was echoed back:
   HTML (``&#43;``), in any letter case (header and field names are often lower-cased);
 - encoded whole: hex, and base64 (standard and URL-safe, at every alignment, so inside
   ``Basic base64(user:token)`` too);
-- in pieces: any run of at least half the secret counts (a secret split in halves is two findings).
+- in pieces: in a secret of 24 characters or more, any run of at least half of it counts (a secret split
+  in halves is two findings); a shorter secret is found whole, or but for its last character (as the
+  truncated-token probe sends it), since its halves are short enough to be ordinary words
+  (``cc_test_token`` holds ``t_token``, as ``CONTRACT_TOKEN`` and ``blended_token_usage`` do).
 
 The search is linear in the text: the text is decoded once into a normalised form with a map back
 to its positions, a few fixed chunks of each secret are looked up with `str.find`, and each hit is
@@ -24,6 +27,7 @@ import bisect
 import json
 import re
 from collections.abc import Callable, Iterable
+from typing import Any
 
 REDACTED = "***"
 _ESCAPE = re.compile(
@@ -34,7 +38,7 @@ _ESCAPE = re.compile(
     r"|&#x([0-9a-f]{1,8});|&#([0-9]{1,10});",  # HTML numeric entities (bounded: no 5,000-digit number)
     re.IGNORECASE,
 )
-WHOLE_BELOW = 12  # a secret shorter than this is only redacted whole: its halves are too common
+WHOLE_BELOW = 24  # a secret shorter than this is not redacted by halves: they are too common
 
 
 def _encodings(secret: str) -> list[str]:
@@ -186,11 +190,11 @@ def _unescaped(text: str) -> str:
 
 
 def _min_run(secret: str, encoded: str, form_of: Callable[[str], str]) -> int:
-    """How much of `form_of(encoded)` is a finding: all of it for a short secret; else as much as the
-    shorter half of the secret makes in that form (a secret split in halves is two findings)."""
+    """How much of `form_of(encoded)` is a finding: for a short secret, all of it (all but the last
+    character, as written); else as much as the shorter half of the secret makes in that form."""
     form = form_of(encoded)
     if len(secret) < WHOLE_BELOW:
-        return len(form)
+        return len(form_of(secret[:-1])) if encoded == secret else len(form)
     half = len(secret) // 2
     if encoded == secret:
         return min(len(form_of(secret[:half])), len(form_of(secret[half:])))
@@ -268,14 +272,15 @@ class Redactor:
         out.append(text[position:])
         return "".join(out)
 
-    def data(self, value: object) -> object:
-        """`value` (parsed JSON, report data) with every string in it, keys included, redacted."""
+    def data(self, value: Any, *, keys: bool = True) -> Any:
+        """`value` (parsed JSON, report data) with every string in it redacted; mapping keys too unless
+        `keys=False` (for data whose keys are ours, not a provider's)."""
         if isinstance(value, str):
             return self(value)
         if isinstance(value, dict):
-            return {self(str(k)) if isinstance(k, str) else k: self.data(v) for k, v in value.items()}
+            return {(self(k) if keys and isinstance(k, str) else k): self.data(v, keys=keys) for k, v in value.items()}
         if isinstance(value, list | tuple):
-            return [self.data(v) for v in value]
+            return [self.data(v, keys=keys) for v in value]
         return value
 
 

@@ -22,7 +22,6 @@ from chat_contracts.core.documents import Document, pointer
 from chat_contracts.core.errors import DocumentError
 
 JSON_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
-MAX_REF_HOPS = 50  # $refs to $refs in a row (each hop a different target); more is refused
 MAX_MERGES = 10_000  # shapes made by merging `allOf` branches whose properties collide
 # Keywords that make a `$ref` with siblings more than a reference (3.1 allows siblings): its own part of an allOf.
 SCHEMA_KEYWORDS = frozenset({
@@ -125,22 +124,11 @@ class Shapes:
         return DocumentError(f"{self.document.source}: {at or '/'} {problem}")
 
     def _get(self, node: Any, at: str) -> Shape:
-        hops = 0
-        while isinstance(node, dict) and "$ref" in node and not SCHEMA_KEYWORDS.intersection(node):
-            ref = node["$ref"]
-            if not isinstance(ref, str):
-                raise self._fail(at + "/$ref", "is not a string")
-            if not ref.startswith("#"):
-                self.external_refs.setdefault(at + "/$ref", ref)
-                return Shape(at, external=ref)
-            hops += 1
-            if hops > MAX_REF_HOPS:
-                raise self._fail(at, f"starts more than {MAX_REF_HOPS} $refs in a row (a $ref cycle?)")
-            try:
-                node = self.document.resolve(ref)
-            except KeyError:
-                raise self._fail(at, f"has a $ref {ref!r} that points at nothing") from None
-            at = ref.removeprefix("#")
+        followed = self.document.follow(node, at, stop=lambda n: bool(SCHEMA_KEYWORDS.intersection(n)))
+        if followed.external is not None:
+            self.external_refs.setdefault(followed.at + "/$ref", followed.external)
+            return Shape(followed.at, external=followed.external)
+        node, at = followed.node, followed.at
         if not isinstance(node, dict):
             return Shape(at)  # `true`, `{}`-like or not a schema at all: allows anything
         known = self._built.get(id(node))
@@ -322,11 +310,8 @@ def _intersect(type_sets: list[frozenset[str]]) -> frozenset[str]:
     return result
 
 
-def shape(document: Document, node: Any, at: str, depth: int = 0) -> Shape:
-    """Normalise the schema `node` (found at pointer `at`), following `$ref`s inside the document.
-
-    `depth` is kept for callers of the old signature; sharing, not depth, bounds the work now.
-    """
+def shape(document: Document, node: Any, at: str) -> Shape:
+    """Normalise the schema `node` (found at pointer `at`), following `$ref`s inside the document."""
     shapes = Shapes(document)
     result = shapes.of(node, at)
     if shapes.external_refs:

@@ -23,7 +23,8 @@ from typing import Any
 
 from chat_contracts.core.documents import Document, pointer
 from chat_contracts.core.errors import DocumentError
-from chat_contracts.core.schema import MAX_REF_HOPS, Shape, Shapes, covered, json_type
+from chat_contracts.core.http import is_json_media
+from chat_contracts.core.schema import Shape, Shapes, covered, json_type
 
 SEVERITIES = ("info", "warning", "breaking")
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -426,21 +427,10 @@ class _Spec:
 
     def deref(self, node: Any, at: str) -> tuple[Any, str]:
         """The node behind local `$ref`s and where it stands; (None, at) for a `$ref` out of the document."""
-        for _ in range(MAX_REF_HOPS):
-            if not isinstance(node, dict) or "$ref" not in node:
-                return node, at
-            ref = node["$ref"]
-            if not isinstance(ref, str):
-                raise self.fail(at + "/$ref", "is not a string")
-            if not ref.startswith("#"):
-                self._external.setdefault(at + "/$ref", ref)
-                return None, at
-            try:
-                node = self.document.resolve(ref)
-            except KeyError:
-                raise self.fail(at, f"has a $ref {ref!r} that points at nothing") from None
-            at = ref.removeprefix("#")
-        raise self.fail(at, f"starts more than {MAX_REF_HOPS} $refs in a row (a $ref cycle?)")
+        followed = self.document.follow(node, at)
+        if followed.external is not None:
+            self._external.setdefault(followed.at + "/$ref", followed.external)
+        return followed.node, followed.at
 
     def mapping(self, node: Any, at: str) -> dict[str, Any]:
         if node is None:
@@ -667,7 +657,7 @@ class Diff:
             cand_entry, cand_at, _ = cand_media[media]
             if "schema" not in entry or "schema" not in cand_entry:
                 continue
-            place_label = f"{label}({raw}) " if several or not _is_json(media) else label
+            place_label = f"{label}({raw}) " if several or not is_json_media(media) else label
             self._compare_schemas(
                 name, side, _Place(place_label),
                 self._base.shape(entry["schema"], at + "/schema"),
@@ -878,10 +868,6 @@ def _media(spec: _Spec, node: dict[str, Any], at: str) -> dict[str, tuple[dict[s
         if entry is not None:
             found[media.split(";")[0].strip().lower()] = (entry, entry_at, media)
     return found
-
-
-def _is_json(media: str) -> bool:
-    return media == "application/json" or media.endswith("+json")
 
 
 def _join(path: str, name: str) -> str:

@@ -26,6 +26,9 @@ def load_previous(path: Path) -> dict[str, Any]:
     data = parse_data(read_bounded(path), str(path))
     if not isinstance(data, dict) or not all(isinstance(data.get(k), dict) for k in _REPORT_KEYS):
         raise DocumentError(f"{path}: not a drift report (the PATH.json that --drift-report writes)")
+    for name, enum in data["enums"].items():
+        if not isinstance(enum, dict) or not isinstance(enum.get("undocumented", []), list):
+            raise DocumentError(f"{path}: enums.{name} is not a drift report's enum entry")
     return data
 
 
@@ -35,10 +38,7 @@ _REPORT_KEYS = ("undocumented_fields", "undocumented_statuses", "undocumented_he
 def facts(report: dict[str, Any]) -> dict[str, set[str]]:
     """What a report saw, per kind, as comparable strings (an enum value is `field=value`)."""
     enum_values = {
-        f"{name}={value}"
-        for name, enum in report.get("enums", {}).items()
-        if isinstance(enum, dict)
-        for value in enum.get("undocumented") or []
+        f"{name}={value}" for name, enum in report.get("enums", {}).items() for value in enum.get("undocumented") or []
     }
     return {
         "undocumented_fields": set(map(str, report.get("undocumented_fields", {}))),
@@ -46,6 +46,14 @@ def facts(report: dict[str, Any]) -> dict[str, set[str]]:
         "undocumented_statuses": set(map(str, report.get("undocumented_statuses", {}))),
         "undocumented_headers": set(map(str, report.get("undocumented_headers", {}))),
     }
+
+
+def since(previous_path: Path, current: dict[str, Any]) -> dict[str, Any]:
+    """What changed since the report at `previous_path`; on a first run (no such file yet), nothing, said so."""
+    if not previous_path.exists():
+        nothing: dict[str, list[str]] = {kind: [] for kind in KINDS}
+        return {"previous": str(previous_path), "first_run": True, "new": nothing, "gone": dict(nothing)}
+    return changes(load_previous(previous_path), current, previous_path)
 
 
 def changes(previous: dict[str, Any], current: dict[str, Any], previous_path: Path) -> dict[str, Any]:
@@ -68,6 +76,8 @@ def _order(text: str) -> tuple[int, str]:
 
 def markdown(since: dict[str, Any]) -> list[str]:
     """The "Since the last run" section of the Markdown report."""
+    if since.get("first_run"):
+        return ["", "## Since the last run", "", f"No report at `{since['previous']}` yet: the next run compares."]
     lines = ["", "## Since the last run", "", f"Compared with `{since['previous']}`.", ""]
     nothing = True
     for direction, title in (("new", "New"), ("gone", "No longer seen")):

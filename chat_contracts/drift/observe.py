@@ -133,30 +133,6 @@ class Observations:
             "field_types": {name: dict(seen.types) for name, seen in sorted(self.fields.items())},
         }
 
-    # --- xdist: observations travel from workers to the controller as JSON ------------------------
-
-    def dump(self) -> str:
-        return json.dumps({
-            "bodies": self.bodies,
-            "fields": {k: [v.count, dict(v.types), v.examples] for k, v in self.fields.items()},
-            "statuses": {str(k): v for k, v in self.statuses.items()},
-            "headers": dict(self.headers),
-            "enums": {k: dict(v) for k, v in self.enums.items()},
-        })  # fmt: skip
-
-    def merge(self, dumped: str) -> None:
-        data = json.loads(dumped)
-        self.bodies += data["bodies"]
-        for name, (count, types, examples) in data["fields"].items():
-            seen = self.fields.setdefault(name, FieldSeen())
-            seen.count += count
-            seen.types.update(types)
-            seen.examples += [e for e in examples if e not in seen.examples][: EXAMPLES_KEPT - len(seen.examples)]
-        self.statuses.update({int(k): v for k, v in data["statuses"].items()})
-        self.headers.update(data["headers"])
-        for name, values in data["enums"].items():
-            self.enums.setdefault(name, Counter()).update(values)
-
     # --- writing -----------------------------------------------------------------------------------
 
     def markdown(self) -> str:
@@ -230,7 +206,7 @@ class Observations:
         data = self.to_dict()
         report = self.markdown()
         if since is not None:  # read before anything is written: PATH.json may be the previous report itself
-            data["since"] = history.changes(history.load_previous(since), json.loads(json.dumps(data)), since)
+            data["since"] = history.since(since, json.loads(json.dumps(data)))
             report += "\n".join(history.markdown(data["since"])) + "\n"
         path.parent.mkdir(parents=True, exist_ok=True)
         written = [path, path.with_suffix(".json"), path.with_suffix(".openapi.yaml")]

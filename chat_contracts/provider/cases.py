@@ -180,7 +180,8 @@ def field_cases(provider: Provider, name: str, prop: Shape, current: Any) -> lis
     for label, value, expect in valid_values(prop, spec):
         if spec.references and value is not None:
             continue  # an arbitrary string names nothing; the reference cases below
-        unchecked = frozenset({name}) if expect is Expect.TOLERATED else frozenset()
+        # An undocumented null may mean anything; a tolerated string, once accepted, must come back as sent.
+        unchecked = frozenset({name}) if expect is Expect.TOLERATED and value is None else frozenset()
         cases.append(Case("coverage", f"{name} = {label}", expect, body={name: value}, unchecked=unchecked))
     if spec.references:
         if isinstance(current, str):
@@ -191,7 +192,8 @@ def field_cases(provider: Provider, name: str, prop: Shape, current: Any) -> lis
             Case("coverage", f"{name} = an id naming nothing", Expect.TOLERATED, body={name: provider.unknown_id})
         )
     for label, value, expect in wrong_values(prop, spec):
-        unchecked = frozenset({name}) if expect is Expect.TOLERATED else frozenset()
+        # An undocumented null may mean anything; a tolerated string, once accepted, must come back as sent.
+        unchecked = frozenset({name}) if expect is Expect.TOLERATED and value is None else frozenset()
         cases.append(Case("coverage", f"{name} = {label}", expect, body={name: value}, unchecked=unchecked))
     return cases
 

@@ -16,14 +16,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from chat_contracts.core.documents import describe, pointer
+from chat_contracts.core.documents import DECISIONS, describe, pointer
 from chat_contracts.core.formats import FORMATS, parse_timestamp
 from chat_contracts.core.http import Exchange, is_json_media
 from chat_contracts.core.registry import Provider
 from chat_contracts.core.text import clip
 from chat_contracts.provider.cases import AUTH_STATUSES, Case, Expect
-
-DECISIONS = "contracts/README.md#decisions-where-the-documents-are-silent"
 
 
 @dataclass(frozen=True)
@@ -61,6 +59,11 @@ class Context:
 
 
 Judge = Callable[[Context], Iterable[Failure] | None]
+Applies = Callable[[Provider], str | None]  # why a check can never apply to a provider (None: it can)
+
+
+def _always(provider: Provider) -> str | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -69,24 +72,22 @@ class Check:
     summary: str  # what it requires, one line (README's table)
     needs: str  # what a run must meet for it to be exercised
     judge: Judge
+    inapplicable: Applies = _always
 
 
 CHECKS: dict[str, Check] = {}
 
 
-def check(needs: str) -> Callable[[Judge], Judge]:
+def check(needs: str, inapplicable: Applies = _always) -> Callable[[Judge], Judge]:
     def register(fn: Judge) -> Judge:
-        CHECKS[fn.__name__] = Check(fn.__name__, " ".join((fn.__doc__ or "").split()), needs, fn)
+        CHECKS[fn.__name__] = Check(fn.__name__, " ".join((fn.__doc__ or "").split()), needs, fn, inapplicable)
         return fn
 
     return register
 
 
-def applicable(name: str, provider: Provider) -> str | None:
-    """Why check `name` can never apply to `provider` (None: it can)."""
-    if name == "error_envelope" and not provider.errors_documented:
-        return f"{provider.spec_file} documents no error body"
-    return None
+def _no_error_body(provider: Provider) -> str | None:
+    return None if provider.errors_documented else f"{provider.spec_file} documents no error body"
 
 
 # --- status -----------------------------------------------------------------------------------------
@@ -127,14 +128,20 @@ def invalid_request_rejected(ctx: Context) -> Iterable[Failure] | None:
     return []
 
 
+# RFC 6750 section 3.1: a malformed request (a scheme without credentials, an unsupported scheme) may be a 400.
+MALFORMED_AUTH = ("empty", "scheme")
+
+
 @check(needs="a request with missing or wrong credentials")
 def auth_enforced(ctx: Context) -> Iterable[Failure] | None:
-    """A missing or wrong token is answered 401 or 403, with a body or without one."""
+    """A missing or wrong token is answered 401 or 403 (a malformed header may be a 400), with a body or without."""
     if ctx.case.expect is not Expect.UNAUTHORIZED:
         return None
     status = ctx.exchange.status
-    if status < 500 and status not in AUTH_STATUSES:
-        return [Failure(f"{ctx.case.label}: got {status}, expected 401 or 403", ctx.status_clause(401))]
+    allowed = (*AUTH_STATUSES, 400) if ctx.case.auth in MALFORMED_AUTH else AUTH_STATUSES
+    if status < 500 and status not in allowed:
+        wanted = " or ".join(map(str, allowed))
+        return [Failure(f"{ctx.case.label}: got {status}, expected {wanted}", ctx.status_clause(401))]
     return []
 
 
@@ -201,9 +208,9 @@ def response_schema(ctx: Context) -> Iterable[Failure] | None:
     ]
 
 
-@check(needs="an error answer with a documented body")
+@check(needs="an error answer with a documented body", inapplicable=_no_error_body)
 def error_envelope(ctx: Context) -> Iterable[Failure] | None:
-    """An error status the contract documents has its documented JSON body (Whop's {"error": {...}})."""
+    """An error status the contract documents has its documented JSON body, as the contract shows it."""
     if ctx.exchange.ok or not ctx.provider.errors_documented or ctx.exchange.truncated:
         return None
     at = ctx.provider.response_schema_pointer(ctx.exchange.status)
@@ -303,6 +310,18 @@ _UNCHECKED: Any = object()
 ABSENT: Any = type("_Absent", (), {"__repr__": lambda self: "(absent)"})()
 
 
+def same_value(provider: Provider, name: str, one: Any, other: Any) -> bool:
+    """Equal, or both "nothing" for an optional nullable response field (absent and null say the same there)."""
+    if one == other:
+        return True
+    prop = provider.chat_shape.properties.get(name)
+    nothing = (ABSENT, None)
+    return (
+        prop is not None and prop.nullable and name not in provider.chat_shape.required
+        and one in nothing and other in nothing
+    )  # fmt: skip
+
+
 def expected_after(provider: Provider, case: Case, name: str, sent: Any) -> Any:
     """What the response must show for field `name` sent as `sent`, or _UNCHECKED."""
     if name not in provider.field_names or name in case.unchecked:
@@ -382,7 +401,9 @@ def omitted_fields_kept(ctx: Context) -> Iterable[Failure] | None:
             f"{DECISIONS} (PATCH: only the fields sent change)",
         )
         for name in ctx.provider.restore
-        if name not in touched and name in ctx.before and chat.get(name, ABSENT) != ctx.before[name]
+        if name not in touched
+        and name in ctx.before
+        and not same_value(ctx.provider, name, chat.get(name, ABSENT), ctx.before[name])
     ]
 
 

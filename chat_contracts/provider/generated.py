@@ -30,7 +30,8 @@ from schemathesis import GenerationMode
 from chat_contracts.core.documents import contracts_dir
 from chat_contracts.core.registry import Provider
 from chat_contracts.provider.cases import NO_BODY, classify
-from chat_contracts.provider.phases import Phase, PhaseResult, Profile, register, send
+from chat_contracts.provider.phases import Phase, PhaseResult, register, send
+from chat_contracts.provider.profiles import Profile
 from chat_contracts.provider.run import ContractRun, Violation
 
 NEGATIVE_SHARE = 0.4
@@ -84,10 +85,7 @@ class _Search:
         run = self.run
         if self.target is None:
             self.drawn += 1
-        avoid = set(run.skipped_fields) if run.live else set()
-        if isinstance(body, dict) and avoid & body.keys():
-            body = {k: v for k, v in body.items() if k not in avoid}
-        case = classify(run.provider, body, "generated")
+        case = classify(run.provider, run.sendable(body), "generated")
         key = (case.label, case.content())
         if key in self.answers:
             violations = self.answers[key]
@@ -112,7 +110,8 @@ class _Search:
         raise _Found(relevant)
 
 
-def _draw_settings(count: int) -> settings:
+def search_settings(count: int) -> settings:
+    """Hypothesis as our random searches use it: `count` draws, shrinking, nothing stored or printed."""
     return settings(
         max_examples=count,
         phases=[HypothesisPhase.generate, HypothesisPhase.shrink],
@@ -142,7 +141,7 @@ def drawn(provider: Provider, mode: GenerationMode, seed_value: int, count: int)
     )
     bodies: list[Any] = []
 
-    @_draw_settings(count)
+    @search_settings(count)
     @seed(seed_value)
     @given(case=strategy)
     def draw(case: schemathesis.Case[Any]) -> None:
@@ -155,7 +154,7 @@ def drawn(provider: Provider, mode: GenerationMode, seed_value: int, count: int)
 def _replay(state: _Search, strategy: Any, count: int, round_seed: int) -> None:
     """The round's draws again, under hypothesis' engine: the first failure is shrunk (`_Found` comes out)."""
 
-    @_draw_settings(count)
+    @search_settings(count)
     @seed(round_seed)
     @given(case=strategy)
     def replay(case: schemathesis.Case[Any]) -> None:
@@ -240,11 +239,8 @@ class SchemathesisCoverage(Phase):
         return len(_schemathesis_coverage(run.provider))
 
     def run(self, run: ContractRun, profile: Profile, result: PhaseResult) -> None:
-        avoid = set(run.skipped_fields) if run.live else set()
         for body in _schemathesis_coverage(run.provider):
-            if isinstance(body, dict) and avoid & body.keys():
-                body = {k: v for k, v in body.items() if k not in avoid}
-            case = classify(run.provider, body, self.name)
+            case = classify(run.provider, run.sendable(body), self.name)
             if case.content() in run.sent_bodies:
                 continue
             if run.session.remaining <= 0:

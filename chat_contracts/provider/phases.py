@@ -16,25 +16,8 @@ from chat_contracts.core.errors import RunAbortedError
 from chat_contracts.core.http import UnsendableRequest
 from chat_contracts.provider import cases
 from chat_contracts.provider.cases import Case, Expect
+from chat_contracts.provider.profiles import Profile
 from chat_contracts.provider.run import ContractRun
-
-
-@dataclass(frozen=True)
-class Profile:
-    """How far a run searches beyond the deterministic phases."""
-
-    name: str
-    generated: int  # generated bodies at most
-    sequences: int  # stateful sequences
-    steps: int  # steps per sequence at most
-    live_shrink_requests: int  # extra requests a live run may spend shrinking one failure (mocks: no limit)
-
-
-PROFILES = {
-    "dev": Profile("dev", generated=40, sequences=4, steps=5, live_shrink_requests=20),
-    "ci": Profile("ci", generated=200, sequences=10, steps=8, live_shrink_requests=40),
-    "nightly": Profile("nightly", generated=2000, sequences=50, steps=10, live_shrink_requests=100),
-}
 
 
 @dataclass

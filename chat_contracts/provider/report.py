@@ -1,9 +1,11 @@
 """How a run is shown: violations explained, reproductions that paste and run, the per-check table.
 
-Reproductions name the token through the environment (``"Authorization: Bearer $CONTRACT_TOKEN"``),
-never its value; a body that is long or not plain text is written to a file beside the report and sent
-with ``--data-binary @file``, so a pasted curl sends exactly the bytes the suite sent. Nothing here
-redacts: the interfaces redact every string where it leaves the tool.
+Reproductions of a live run name the token through the environment (``"Authorization: Bearer
+$CONTRACT_TOKEN"``), never its value; reproductions of a mock run go to the same mock served locally
+(``chat-contracts serve``) with its public test token, since the in-process mock has no address. A body
+that is long or not plain text is written to a file beside the report and sent with ``--data-binary
+@file``, so a pasted curl sends exactly the bytes the suite sent. Nothing here redacts: the interfaces
+redact every string where it leaves the tool.
 """
 
 from __future__ import annotations
@@ -12,21 +14,52 @@ import hashlib
 import os
 import shlex
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from chat_contracts.core.registry import Provider
 from chat_contracts.core.text import is_plain, show
-from chat_contracts.provider.cases import WRONG_TOKEN, Auth
+from chat_contracts.provider.cases import WRONG_TOKEN, Auth, credentials
 from chat_contracts.provider.run import Record, Violation
+from chat_contracts.provider.session import Target
 from chat_contracts.provider.verify import RunResult
+from chat_contracts.reference.mock import DEFAULT_PORT, DEFAULT_TOKEN
 
 TOKEN_ENV = "CONTRACT_TOKEN"
 INLINE_BODY = 600  # characters; a longer body goes to a file
 
 
-def auth_argument(auth: Auth, provider: Provider) -> str | None:
-    """The curl -H argument (shell-quoted) that sends this auth variant, the token taken from $CONTRACT_TOKEN."""
+@dataclass(frozen=True)
+class Replay:
+    """Where a pasted reproduction sends its request, and with which token."""
+
+    server: str  # the base URL the run used
+    base_url: str  # the base URL a pasted curl uses instead
+    token: str | None = None  # a literal token (the local mock's); None: taken from $CONTRACT_TOKEN
+    setup: str | None = None  # what to start before pasting
+
+    def url(self, url: str) -> str:
+        server = self.server.rstrip("/")
+        return self.base_url.rstrip("/") + url[len(server) :] if url.startswith(server) else url
+
+
+def replay_for(target: Target, behaviour: str | None = None) -> Replay:
+    """The provider itself for a live run; for a mock run, the same mock (and behaviour) served locally."""
+    if target.live:
+        return Replay(target.base_url, target.base_url)
+    local = f"http://127.0.0.1:{DEFAULT_PORT}{urlsplit(target.base_url).path}"
+    serve = f"chat-contracts serve --provider {target.provider.name}"
+    serve += f" --fault {shlex.quote(behaviour)}" if behaviour else ""
+    return Replay(target.base_url, local, DEFAULT_TOKEN, f"{serve} (in another terminal)")
+
+
+def auth_argument(auth: Auth, provider: Provider, token: str | None = None) -> str | None:
+    """The curl -H argument (shell-quoted) that sends this auth variant: with `token`, or $CONTRACT_TOKEN."""
     header, scheme = provider.auth_header, provider.auth_scheme
+    if token is not None:
+        value = credentials(auth, token, scheme)
+        return None if value is None else shlex.quote(f"{header}: {value}")
     token = f"${{{TOKEN_ENV}}}"
     swapped = f'$(printf %s "{token}" | tr "[:lower:][:upper:]" "[:upper:][:lower:]")'
     expressions: dict[Auth, str | None] = {
@@ -58,12 +91,13 @@ def _shown_path(path: Path) -> str:
         return str(path.resolve())
 
 
-def curl(record: Record, provider: Provider, artifacts: Path) -> str:
-    """A curl command that sends the same request, byte for byte."""
-    parts = ["curl", "-sS", "-i", "-X", shlex.quote(record.method), shlex.quote(record.url)]
+def curl(record: Record, provider: Provider, artifacts: Path, replay: Replay | None = None) -> str:
+    """A curl command that sends the same request, byte for byte (to `replay`'s address, if given)."""
+    url = replay.url(record.url) if replay else record.url
+    parts = ["curl", "-sS", "-i", "-X", shlex.quote(record.method), shlex.quote(url)]
     for name, value in record.headers.items():
         parts += ["-H", shlex.quote(f"{name}: {value}")]
-    auth = auth_argument(record.auth, provider)
+    auth = auth_argument(record.auth, provider, replay.token if replay else None)
     if auth is not None:
         parts += ["-H", auth]
     if record.body is not None:
@@ -105,10 +139,18 @@ def describe(record: Record) -> list[str]:
 
 
 def explain(
-    target: str, violations: Sequence[Violation], provider: Provider, artifacts: Path, reproduce: str, limit: int = 3
+    target: str,
+    violations: Sequence[Violation],
+    provider: Provider,
+    artifacts: Path,
+    reproduce: str,
+    limit: int = 3,
+    replay: Replay | None = None,
 ) -> str:
     """A failure message: each violation with its clause, the exchange, how it was found, and a curl."""
     lines = [f"[{target}] {len(violations)} contract violation(s):"]
+    if replay and replay.setup:
+        lines.append(f"to paste the curl commands below, first start: {replay.setup}")
     for index, violation in enumerate(violations[:limit], 1):
         lines += [
             "",
@@ -122,9 +164,9 @@ def explain(
             lines.append("   after these requests (replay them in order first):")
             for number, step in enumerate(violation.sequence, 1):
                 lines.append(f"     {number}. {step.method} {show(step.body, 200)}  -> {step.status}")
-                lines.append(f"        {curl(step, provider, artifacts)}")
+                lines.append(f"        {curl(step, provider, artifacts, replay)}")
         lines += ["   " + line for line in describe(violation.record)]
-        lines.append(f"   curl:     {curl(violation.record, provider, artifacts)}")
+        lines.append(f"   curl:     {curl(violation.record, provider, artifacts, replay)}")
     if len(violations) > limit:
         lines += ["", f"... and {len(violations) - limit} more of this check"]
     lines += ["", f"reproduce: {reproduce}"]
@@ -154,11 +196,6 @@ def summary_lines(result: RunResult) -> list[str]:
     if result.aborted:
         lines.append(f"  STOPPED        {result.aborted}")
     return lines
-
-
-def reproduce_line(command: Sequence[str], selection: str) -> str:
-    """The command that runs the same suite again, narrowed to one provider and check (no secret in it)."""
-    return " ".join(shlex.quote(part) for part in [*command, "-k", selection])
 
 
 def artifacts_dir(value: str | None) -> Path:

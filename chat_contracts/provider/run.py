@@ -40,7 +40,7 @@ class Record:
 
     @classmethod
     def of(cls, exchange: Exchange, case: Case, auth_header: str) -> Record:
-        skip = {auth_header.lower(), "accept-encoding"}
+        skip = {auth_header.lower()}
         return cls(
             number=exchange.number,
             method=exchange.method,
@@ -84,6 +84,7 @@ class ContractRun:
     exercised: set[str] = field(default_factory=set)  # contract items a 2xx (or a status) showed
     observed: list[str] = field(default_factory=list)  # behaviour the contracts allow, worth knowing
     skipped_fields: dict[str, str] = field(default_factory=dict)  # field -> why a live run never sets it
+    restore_values: dict[str, Any] = field(default_factory=dict)  # field -> the value that puts it back
     sent_bodies: set[bytes | None] = field(default_factory=set)  # to the target chat, with the valid token
     last: Exchange | None = None
 
@@ -147,42 +148,55 @@ class ContractRun:
 
     # --- what a live run may change -----------------------------------------------------------------
 
-    def restorable(self) -> dict[str, Any]:
-        """Request fields whose current value is known and can be sent back, with that value."""
-        values: dict[str, Any] = {}
-        self.skipped_fields = {}
+    def plan_changes(self) -> None:
+        """After the snapshot: which fields a live run may change (it can put them back), and why not the others."""
+        self.restore_values, self.skipped_fields = {}, {}
         if self.snapshot is None:
             reason = "no snapshot of the chat could be taken, so nothing may be changed"
-            self.skipped_fields = {name: reason for name in self.provider.field_names}
-            return values
+            self.skipped_fields = dict.fromkeys(self.provider.field_names, reason)
+            return
         for spec in self.provider.fields:
             name = spec.name
             if spec.response is None:
                 if name in self.known_values:
-                    values[name] = self.known_values[name]
+                    self.restore_values[name] = self.known_values[name]
                 else:
                     self.skipped_fields[name] = (
                         f"the response does not show {name}, so a live run could not put it back; "
                         f"give its current value with --contract-field {name}=VALUE"
                     )
                 continue
-            snapshot = self.snapshot or {}
-            if spec.response not in snapshot:
+            if spec.response not in self.snapshot:
                 self.skipped_fields[name] = f"the chat has no {spec.response}, and removing one is undocumented"
                 continue
-            value = snapshot[spec.response]
+            value = self.snapshot[spec.response]
             if value is None and spec.on_null != "sets":
                 self.skipped_fields[name] = f"the chat's {spec.response} is null, and sending null is undocumented"
             elif self.provider.document.errors({name: value}, self.provider.request_schema_pointer):
                 self.skipped_fields[name] = f"the chat's {spec.response} is {value!r}, which no request may send"
             else:
-                values[name] = value
-        return values
+                self.restore_values[name] = value
+
+    def sendable(self, body: Any) -> Any:
+        """A drawn body as a live run may send it: without the fields it could not put back or remove."""
+        if not self.live or not isinstance(body, dict):
+            return body
+        return {k: v for k, v in body.items() if k in self.provider.field_names and k not in self.skipped_fields}
 
     def blocked(self, case: Case) -> str | None:
         """Why a live run must not send `case` (None: it may)."""
         if not self.live or not case.changes:
             return None
+        if self.snapshot is None:
+            return "no snapshot of the chat could be taken, so nothing may be changed"
+        if set(case.sent_fields) - self.provider.field_names:
+            return (
+                "a live run sends no field the contract does not list: a provider may keep it, and none can remove it"
+            )
+        for name in case.sent_fields:
+            if name in self.skipped_fields:
+                return self.skipped_fields[name]
+        return None
         if self.snapshot is None:
             return "no snapshot of the chat could be taken, so nothing may be changed"
         for name in case.sent_fields:

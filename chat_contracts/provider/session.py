@@ -115,7 +115,7 @@ class Session:
     def request_for(self, case: Case) -> tuple[str, str, dict[str, str], bytes | None]:
         """The method, URL, headers and body that `case` becomes."""
         provider = self.provider
-        headers = {"accept": "application/json", "accept-encoding": "gzip, deflate"}
+        headers = {"accept": "application/json"}
         value = credentials(case.auth, self.target.token, provider.auth_scheme)
         if value is not None:
             headers[provider.auth_header.lower()] = value

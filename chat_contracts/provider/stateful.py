@@ -14,15 +14,15 @@ import zlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from hypothesis import HealthCheck, Verbosity, given, seed, settings
-from hypothesis import Phase as HypothesisPhase
+from hypothesis import given, seed
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky
 
 from chat_contracts.provider import cases
 from chat_contracts.provider.cases import Case, Expect
-from chat_contracts.provider.generated import import_whole_package
-from chat_contracts.provider.phases import Phase, PhaseResult, Profile, register
+from chat_contracts.provider.generated import import_whole_package, search_settings
+from chat_contracts.provider.phases import Phase, PhaseResult, register
+from chat_contracts.provider.profiles import Profile
 from chat_contracts.provider.run import ContractRun, Record, Violation
 
 SAMPLE_STRINGS = ["", "x", cases.PLAIN, cases.UNICODE, cases.PADDED, cases.long_string(256)]
@@ -78,7 +78,7 @@ class _Sequences:
         """One sequence, from the chat as found: the first step puts the snapshot's values back."""
         run = self.run
         self.steps_sent = []
-        start = run.restorable() if run.snapshot is not None else {}
+        start = run.restore_values
         steps = [start, *updates] if start else list(updates)
         for number, update in enumerate(steps, 1):
             if run.session.remaining <= 0:
@@ -126,16 +126,7 @@ class Stateful(Phase):
         state = _Sequences(run, result, known, profile.live_shrink_requests if run.live else None)
         update = st.fixed_dictionaries({}, optional=values)
 
-        @settings(
-            max_examples=profile.sequences,
-            phases=[HypothesisPhase.generate, HypothesisPhase.shrink],
-            database=None,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            verbosity=Verbosity.quiet,
-            report_multiple_bugs=False,
-            print_blob=False,
-        )
+        @search_settings(profile.sequences)
         @seed(run.seed ^ zlib.crc32(b"stateful"))
         @given(updates=st.lists(update, min_size=1, max_size=profile.steps))
         def sequence(updates: list[dict[str, Any]]) -> None:
@@ -144,6 +135,8 @@ class Stateful(Phase):
         found: _Found | None = None
         try:
             sequence()
+            if result.sent == 0:
+                result.skipped = "the request cap left no request for a sequence"
         except _Found as exc:
             found = exc
         except Flaky:  # the chat's state moved under the replay: keep the first failure

@@ -13,18 +13,26 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import chat_contracts.provider.generated  # registers its phases (see PHASE_MODULES)
+import chat_contracts.provider.stateful  # registers its phase
 from chat_contracts.core.errors import RunAbortedError, SetupError
 from chat_contracts.core.http import DEFAULT_MAX_BODY, DEFAULT_TIMEOUT, BoundedClient
-from chat_contracts.provider import generated, stateful  # noqa: F401 (their phases register themselves)
+from chat_contracts.core.registry import Provider, get_provider
 from chat_contracts.provider.cases import Case, Expect
-from chat_contracts.provider.checks import ABSENT, CHECKS, applicable
-from chat_contracts.provider.phases import PHASES, PROFILES, PhaseResult, Profile, run_phase
+from chat_contracts.provider.checks import ABSENT, CHECKS, same_value
+from chat_contracts.provider.phases import PHASES, PhaseResult, run_phase
+from chat_contracts.provider.profiles import PROFILES, Profile
 from chat_contracts.provider.run import ContractRun, Observer, Violation
-from chat_contracts.provider.session import Session, Target
+from chat_contracts.provider.session import RESTORE_RESERVE, Session, Target
+
+# The phases in modules of their own register themselves when imported. They are imported by full name,
+# not as `from chat_contracts.provider import generated`: that form takes a submodule left on the package
+# even when it is gone from sys.modules (as an in-process pytest session leaves it), whose phases went to
+# another registry.
+PHASE_MODULES = (chat_contracts.provider.generated, chat_contracts.provider.stateful)
 
 # Ours first (never dropped), then what gets the requests the cap leaves: Schemathesis' coverage, the random search.
 ORDER = ("coverage", "auth", "unknown-id", "order", "semantics", "schemathesis-coverage", "stateful", "generated")
-MIN_REQUESTS = 10
 RUN_COMPLETED, CHAT_RESTORED = "run_completed", "chat_left_as_found"  # rows beside the checks
 
 
@@ -80,13 +88,11 @@ class RunResult:
 
     def verdicts(self) -> list[CheckVerdict]:
         """Per check: held, broken (with its violations), not exercised or not applicable (with why)."""
-        from chat_contracts.core.registry import get_provider
-
         provider = get_provider(self.provider)
         verdicts = []
         for name, spec in CHECKS.items():
             mine = tuple(v for v in self.violations if v.check == name)
-            reason = applicable(name, provider)
+            reason = spec.inapplicable(provider)
             if mine:
                 verdicts.append(CheckVerdict(name, "broken", f"{len(mine)} violation(s)", self.judged[name], mine))
             elif reason:
@@ -125,7 +131,7 @@ def _preflight(run: ContractRun, result: RunResult) -> None:
         )
     if run.snapshot is None and run.live:
         result.notes.append("no snapshot of the chat could be taken: nothing that could change it was sent")
-    run.restorable()
+    run.plan_changes()
 
 
 def verify(
@@ -146,31 +152,31 @@ def verify(
     run = ContractRun(session, options.seed, dict(options.known_values), list(observers))
     result = RunResult(target.label, provider.name, target.live, options.seed, target.chat_id)
     try:
-        try:
-            _preflight(run, result)
-            for name in phases:
-                if progress:
-                    planned = PHASES[name].planned(run, options.profile)
-                    progress(f"{provider.name}: {name} ({planned} request(s) at most; {session.requests} sent so far)")
-                phase_result, stop = run_phase(run, PHASES[name], options.profile)
-                result.phases.append(phase_result)
-                if stop is not None:
-                    result.aborted = str(stop)
-                    break
-        except SetupError as exc:
-            if not result.phases:
-                result.setup_error = str(exc)
-                run.violations.clear()
-                run.judged.clear()
-            else:
-                result.aborted = str(exc)
-        except RunAbortedError as exc:
+        _preflight(run, result)
+        for name in phases:
+            if progress:
+                planned = PHASES[name].planned(run, options.profile)
+                progress(f"{provider.name}: {name} ({planned} request(s) at most; {session.requests} sent so far)")
+            phase_result, stop = run_phase(run, PHASES[name], options.profile)
+            result.phases.append(phase_result)
+            if stop is not None:
+                result.aborted = str(stop)
+                break
+    except SetupError as exc:
+        if session.requests <= 1:  # the preflight: the run could not start
+            result.setup_error = str(exc)
+            run.violations.clear()
+            run.judged.clear()
+        else:
             result.aborted = str(exc)
-        except KeyboardInterrupt:
-            result.interrupted = True
+    except RunAbortedError as exc:
+        result.aborted = str(exc)
+    except KeyboardInterrupt:
+        result.interrupted = True
+    finally:  # whatever stopped the run, a chat it may have changed is put back
         if target.live and result.setup_error is None:
+            client.settle()
             result.restore = restore(run)
-    finally:
         if own_client:
             client.close()
     result.violations = run.violations
@@ -186,7 +192,7 @@ def restore(run: ContractRun) -> RestoreOutcome:
     label = f"{run.provider.name} chat {run.chat_id}"
     if run.snapshot is None:
         return RestoreOutcome(True, f"{label}: no snapshot, and nothing that could change the chat was sent")
-    body = run.restorable()
+    body = run.restore_values
     compared = [name for name in run.provider.restore if name in run.snapshot or name in (run.state or {})]
     try:
         if body:
@@ -209,7 +215,7 @@ def restore(run: ContractRun) -> RestoreOutcome:
     differences = [
         f"{name} is {final.get(name, ABSENT)!r}, was {run.snapshot.get(name, ABSENT)!r}"
         for name in compared
-        if final.get(name, ABSENT) != run.snapshot.get(name, ABSENT)
+        if not same_value(run.provider, name, final.get(name, ABSENT), run.snapshot.get(name, ABSENT))
     ]
     if differences:
         return RestoreOutcome(False, f"{label} was NOT restored: {'; '.join(differences)}", body)
@@ -251,26 +257,22 @@ def not_exercised(run: ContractRun, result: RunResult) -> list[str]:
     return missing
 
 
-def validate_cap(provider_name: str, max_requests: int) -> str | None:
+def validate_cap(provider: Provider, max_requests: int, known_values: dict[str, Any] | None = None) -> str | None:
     """Why `max_requests` cannot hold the deterministic phases of a provider (None: it can)."""
-    from chat_contracts.core.registry import get_provider
-
-    needed = minimum_requests(get_provider(provider_name))
+    needed = minimum_requests(provider, known_values or {})
     if max_requests < needed:
         return (
-            f"--contract-max-requests {max_requests} cannot hold the {needed} requests {provider_name}'s contract "
+            f"--contract-max-requests {max_requests} cannot hold the {needed} requests {provider.name}'s contract "
             "needs before anything random (preflight, the deterministic phases, the restore): "
             f"raise it to {needed} or more"
         )
     return None
 
 
-def minimum_requests(provider: Any) -> int:
+def minimum_requests(provider: Provider, known_values: dict[str, Any] | None = None) -> int:
     """Requests the deterministic phases need at most, with the preflight and the restore reserve."""
-    from chat_contracts.provider.session import RESTORE_RESERVE
-
     target = Target(provider, provider.server, "probe-token", provider.example_id)
-    run = ContractRun(Session(target, BoundedClient()), seed=0)
+    run = ContractRun(Session(target, BoundedClient()), seed=0, known_values=dict(known_values or {}))
     run.state = {f.response: "current" for f in provider.fields if f.response}
     # Our deterministic phases are never dropped, whatever the cap; Schemathesis' coverage bodies, like the
     # random search, get what the cap leaves (and counting them would load Schemathesis for every option check).

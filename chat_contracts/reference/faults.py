@@ -23,7 +23,7 @@ from datetime import timedelta
 from functools import cache
 from typing import Any, ClassVar
 
-from chat_contracts.core.documents import pointer
+from chat_contracts.core.documents import DECISIONS, pointer
 from chat_contracts.core.errors import UnknownNameError
 from chat_contracts.core.formats import parse_timestamp
 from chat_contracts.core.registry import Provider, all_providers
@@ -37,7 +37,6 @@ from chat_contracts.reference.mock import (
     seed_chat,
 )
 
-DECISIONS = "contracts/README.md#decisions-where-the-documents-are-silent"
 Implementation = type[ReferenceChatAPI]
 
 

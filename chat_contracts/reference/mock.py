@@ -26,6 +26,7 @@ from urllib.parse import unquote
 from chat_contracts.core.registry import Provider
 
 DEFAULT_TOKEN = "cc_test_token"
+DEFAULT_PORT = 8000  # where `chat-contracts serve` listens unless told otherwise
 
 
 @dataclass

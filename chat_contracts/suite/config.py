@@ -8,10 +8,11 @@ the run before it changes anything.
 
 from __future__ import annotations
 
+import os
 import random
 import shlex
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,13 +22,13 @@ from chat_contracts.core.errors import ChatContractsError, UsageError
 from chat_contracts.core.registry import Provider, get_provider, provider_names
 from chat_contracts.drift import history
 from chat_contracts.provider import baseline
-from chat_contracts.provider.phases import PROFILES
+from chat_contracts.provider.profiles import PROFILES
 from chat_contracts.provider.report import artifacts_dir
 from chat_contracts.provider.session import Target
 from chat_contracts.provider.verify import RunOptions, validate_cap
 from chat_contracts.reference.faults import applies
 from chat_contracts.reference.mock import DEFAULT_TOKEN
-from chat_contracts.suite.options import LIVE_ONLY, option
+from chat_contracts.suite.options import LIVE_ONLY, OPTIONS, PYTEST, FrontEnd, option
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,15 @@ class SuiteConfig:
 Lookup = Callable[[str], Any]  # option name (as in OPTIONS) -> the value given on the command line, or None
 
 
-def read_config(given: Lookup, environ: Mapping[str, str], command: Sequence[str]) -> SuiteConfig:
+def read_config(given: Lookup, environ: Mapping[str, str], front: FrontEnd = PYTEST) -> SuiteConfig:
     """Settings from the options given, then the environment; UsageError (one line) for anything unusable."""
+    try:
+        return _read_config(given, environ, front)
+    except UsageError as exc:  # the messages spell options as pytest does; say them as the user typed them
+        raise UsageError(front.respell(str(exc))) from None
+
+
+def _read_config(given: Lookup, environ: Mapping[str, str], front: FrontEnd) -> SuiteConfig:
     sources: dict[str, str] = {}
 
     def value(name: str) -> Any:
@@ -89,7 +97,10 @@ def read_config(given: Lookup, environ: Mapping[str, str], command: Sequence[str
         known_values=dict(given("field") or []),
     )
     paths = _paths(given)
-    reproduce = [*command, "--contract-seed", str(options.seed)]
+    # The rerun command: every option given but outputs and the token (which comes from the environment).
+    values = {o.name: given(o.name) for o in OPTIONS} | {"seed": options.seed}
+    values |= {name: value(name) for name in ("provider", "base-url", "chat-id") if value(name) is not None}
+    reproduce = [*front.command, *front.args(values)]
     if base_url is None:
         return _mock_config(value, sources, provider_name, options, paths, reproduce)
     return _live_config(value, sources, provider_name, base_url, options, paths, reproduce)
@@ -101,11 +112,14 @@ def per_provider(path: Path, name: str, many: bool) -> Path:
 
 
 def _check_drift_since(config: SuiteConfig) -> SuiteConfig:
-    """Each previous drift report is read now, so a bad one stops the run before it sends anything."""
+    """Each previous drift report is read now, so a bad one stops the run before it sends anything (a
+    missing one is a first run: the report says so, and the next run compares with it)."""
     if config.drift_since is None:
         return config
     for name in config.targets:
         path = per_provider(config.drift_since, name, len(config.targets) > 1)
+        if not path.exists():
+            continue
         try:
             previous = history.load_previous(path)
         except ChatContractsError as exc:
@@ -126,7 +140,9 @@ def _mock_config(
     reproduce: list[str],
 ) -> SuiteConfig:
     for name in LIVE_ONLY:
-        if value(name):
+        # Given on the command line, a live-only option is a mistake; exported (CONTRACT_TOKEN for a later
+        # live run), it is only the environment: the mock run goes ahead without it.
+        if value(name) and sources[name] == option(name).flag:
             raise UsageError(
                 f"{sources[name]} applies to a live run, and no --contract-base-url (or CONTRACT_BASE_URL) is given: "
                 "without one the suite runs the built-in mocks"
@@ -137,9 +153,6 @@ def _mock_config(
         names = [n for n in names if applies(fault, get_provider(n))]  # the providers that have it
         if not names:
             raise UsageError(f"unknown fault {fault!r} (list them: chat-contracts faults)")
-        reproduce += ["--contract-mock-fault", fault]
-    if provider_name:
-        reproduce += ["--contract-provider", provider_name]
     for name in names:
         _check_cap(name, options.max_requests)
     targets = {
@@ -179,10 +192,10 @@ def _live_config(
     api_version = value("api-version")
     if api_version is not None and provider.version_header is None:
         raise UsageError(f"--contract-api-version: {provider.name} has no API version header")
-    _check_cap(provider.name, options.max_requests)
+    if api_version is not None:
+        _check_header_value(api_version, "--contract-api-version", "the version")
+    _check_cap(provider.name, options.max_requests, options.known_values)
     target = Target(provider, url, token, chat_id, live=True, api_version=api_version)
-    reproduce += ["--contract-provider", provider.name, "--contract-base-url", url, "--contract-chat-id", chat_id]
-    reproduce += [f"--contract-field={k}={v}" for k, v in options.known_values.items()]
     suite = SuiteConfig({provider.name: target}, options, command=tuple(reproduce), secrets=(token,), **paths)
     return _check_drift_since(suite)
 
@@ -199,16 +212,25 @@ def _base_url(text: str, where: str) -> str:
     return text.rstrip("/")
 
 
+MIN_TOKEN = 8
+
+
 def _check_token(token: str, where: str) -> None:
-    # The token itself is never repeated in a message.
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in token):
+    _check_header_value(token, where, "the token")  # the token itself is never repeated in a message
+    if len(token) < MIN_TOKEN:
+        # Every output is scrubbed of the token; a token this short would scrub ordinary words with it.
         raise UsageError(
-            f"{where}: the token holds control characters (a stray newline?); no HTTP header can carry them"
+            f"{where}: the token is {len(token)} characters, too short to be a real one (at least {MIN_TOKEN})"
         )
-    if not token.isascii():
-        raise UsageError(f"{where}: the token holds non-ASCII characters, which an HTTP header cannot carry")
-    if token != token.strip():
-        raise UsageError(f"{where}: the token starts or ends with whitespace")
+
+
+def _check_header_value(value: str, where: str, what: str) -> None:
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise UsageError(f"{where}: {what} holds control characters (a stray newline?); no HTTP header can carry them")
+    if not value.isascii():
+        raise UsageError(f"{where}: {what} holds non-ASCII characters, which an HTTP header cannot carry")
+    if value != value.strip():
+        raise UsageError(f"{where}: {what} starts or ends with whitespace")
 
 
 def _check_chat_id(chat_id: str, where: str) -> None:
@@ -236,8 +258,8 @@ def _check_fields(provider: Provider, known: Mapping[str, Any]) -> None:
             raise UsageError(f"--contract-field {name}: {known[name]!r} is not a value a request may send")
 
 
-def _check_cap(provider: str, max_requests: int) -> None:
-    problem = validate_cap(provider, max_requests)
+def _check_cap(provider: str, max_requests: int, known_values: Mapping[str, Any] | None = None) -> None:
+    problem = validate_cap(get_provider(provider), max_requests, dict(known_values or {}))
     if problem:
         raise UsageError(problem)
 
@@ -256,13 +278,25 @@ def _writable(path: Path, what: str) -> Path:
     return path
 
 
+def _can_make(directory: Path, what: str) -> Path:
+    """`directory`, once it is known it exists as a writable directory or could be made (nothing is made now)."""
+    existing = directory
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if (existing == directory and not directory.is_dir()) or not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"{what} {directory}: cannot be written")
+    return directory
+
+
 def _paths(given: Lookup) -> dict[str, Any]:
-    found: dict[str, Any] = {"artifacts": artifacts_dir(given("artifacts"))}
+    found: dict[str, Any] = {"artifacts": _can_make(artifacts_dir(given("artifacts")), "--contract-artifacts")}
     for name, key in (("drift-report", "drift_report"), ("har", "har"), ("write-baseline", "write_baseline")):
         if given(name):
             found[key] = _writable(Path(given(name)), option(name).flag)
     if given("drift-since"):
         found["drift_since"] = Path(given("drift-since"))
+        if found["drift_since"].is_dir():
+            raise UsageError(f"--contract-drift-since {found['drift_since']}: is a directory, not a previous PATH.json")
     if given("baseline"):
         try:
             found["known"] = frozenset(baseline.load(Path(given("baseline"))))

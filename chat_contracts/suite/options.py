@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from chat_contracts.provider.phases import PROFILES
+from chat_contracts.provider.profiles import PROFILES
 
 
-def _number(kind: type, low: float, high: float, what: str) -> Callable[[str], Any]:
+def number(kind: type, low: float, high: float, what: str) -> Callable[[str], Any]:
+    """An argparse type: a number of `kind` within [low, high], else one line saying the range."""
+
     def parse(text: str) -> Any:
         try:
             value = kind(text)
@@ -49,7 +51,7 @@ class Option:
     type: Callable[[str], Any] | None = None
     default: Any = None
     metavar: str | None = None
-    choices: tuple[str, ...] | None = None
+    choices: Collection[str] | None = None
     repeat: bool = False
 
     @property
@@ -69,20 +71,34 @@ class Option:
             kwargs["type"] = self.type
         if self.metavar:
             kwargs["metavar"] = self.metavar
-        if self.choices:
+        if self.choices is not None:
             kwargs["choices"] = self.choices
         add(prefix + self.name, **kwargs)
 
 
-def provider_choices() -> tuple[str, ...]:
-    from chat_contracts.core.registry import provider_names
+class _ProviderNames:
+    """The registry's provider names, read when argparse first checks or lists them: declaring the option
+    in every pytest session must not load the registry (and the YAML and JSON Schema libraries)."""
 
-    return provider_names()
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    @staticmethod
+    def _names() -> tuple[str, ...]:
+        from chat_contracts.core.registry import provider_names
+
+        return provider_names()
 
 
 OPTIONS: tuple[Option, ...] = (
     Option("provider", "provider to verify (default: every one, on the built-in mocks)", "CONTRACT_PROVIDER",
-           choices=provider_choices(), metavar="NAME"),
+           choices=_ProviderNames(), metavar="NAME"),
     Option("base-url", "a live implementation's base URL, API prefix included (e.g. https://api.whop.com/api/v1)",
            "CONTRACT_BASE_URL", metavar="URL"),
     Option("token", "its bearer token (better: the CONTRACT_TOKEN variable, which stays out of shell history)",
@@ -93,19 +109,19 @@ OPTIONS: tuple[Option, ...] = (
     Option("api-version", "the API version header's value (default: the one the pinned contract documents)",
            metavar="VALUE"),
     Option("seed", "seed of the random search (default: random, printed in the header)",
-           type=_number(int, 0, 2**32 - 1, "0 to 4294967295"), metavar="N"),
+           type=number(int, 0, 2**32 - 1, "0 to 4294967295"), metavar="N"),
     Option("profile", "how far the random search goes: dev (fast, default), ci, nightly", choices=tuple(PROFILES),
            default="dev"),
-    Option("max-requests", "hard cap on requests per provider (default 150; the deterministic phases need about 100)",
-           type=_number(int, 10, 100_000, "10 to 100000"), default=150, metavar="N"),
+    Option("max-requests", "hard cap on requests per provider (default 150; the deterministic phases need 81-84)",
+           type=number(int, 10, 100_000, "10 to 100000"), default=150, metavar="N"),
     Option("rate-limit", "requests per second at most (a live run also stays under the provider's documented limit)",
-           type=_number(float, 0.1, 1000, "0.1 to 1000 per second"), metavar="N"),
+           type=number(float, 0.1, 1000, "0.1 to 1000 per second"), metavar="N"),
     Option("timeout", "seconds a request may take in all, connect to last byte (default 10)",
-           type=_number(float, 0.1, 300, "more than 0 and at most 300 seconds"), default=10.0, metavar="S"),
+           type=number(float, 0.1, 300, "more than 0 and at most 300 seconds"), default=10.0, metavar="S"),
     Option("max-wait", "seconds to wait out 429/503 in all, per provider (default 60)",
-           type=_number(float, 0, 3600, "0 to 3600 seconds"), default=60.0, metavar="S"),
+           type=number(float, 0, 3600, "0 to 3600 seconds"), default=60.0, metavar="S"),
     Option("max-body", "bytes of a response body read at most, after decompression (default 10485760)",
-           type=_number(int, 1024, 1024**3, "1024 bytes to 1 GiB"), default=10 * 1024 * 1024, metavar="BYTES"),
+           type=number(int, 1024, 1024**3, "1024 bytes to 1 GiB"), default=10 * 1024 * 1024, metavar="BYTES"),
     Option("mock-fault", "run against the built-in mocks with this catalogue behaviour on (chat-contracts faults)",
            metavar="NAME"),
     Option("drift-report", "also write what was seen but is not documented: PATH (Markdown), PATH.json, "
@@ -119,6 +135,43 @@ OPTIONS: tuple[Option, ...] = (
 )  # fmt: skip
 
 LIVE_ONLY = ("token", "chat-id", "field", "api-version")
+# Options that say where reports go, or carry a secret: a command that reruns one row leaves them out.
+NOT_REPEATED = ("token", "drift-report", "drift-since", "har", "write-baseline", "artifacts")
+
+
+def render(value: Any) -> str:
+    """An option's value as typed on a command line (NAME=VALUE with VALUE in JSON unless it is a string)."""
+    if isinstance(value, tuple):
+        name, item = value
+        return f"{name}={item if isinstance(item, str) else json.dumps(item)}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class FrontEnd:
+    """How the suite was started: its command, and how it spells the options."""
+
+    command: tuple[str, ...]
+    flag_prefix: str
+
+    def args(self, values: dict[str, Any], leave_out: tuple[str, ...] = NOT_REPEATED) -> list[str]:
+        """The options of `values` (name -> value, None left out) as this front end writes them."""
+        out = []
+        for option in OPTIONS:
+            value = values.get(option.name)
+            if option.name in leave_out or value in (None, [], option.default):
+                continue
+            for item in value if option.repeat else [value]:
+                out.append(f"{self.flag_prefix}{option.name}={render(item)}")
+        return out
+
+    def respell(self, text: str) -> str:
+        """`text` with the suite's option flags (--contract-NAME) as this front end writes them."""
+        return text.replace("--contract-", self.flag_prefix)
+
+
+PYTEST = FrontEnd(("pytest", "--pyargs", "chat_contracts.suite"), "--contract-")
+CLI = FrontEnd(("chat-contracts", "verify"), "--")
 
 
 def option(name: str) -> Option:

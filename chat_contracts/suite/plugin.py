@@ -34,14 +34,17 @@ from chat_contracts.drift.observe import Observations
 from chat_contracts.provider import baseline
 from chat_contracts.provider.checks import CHECKS
 from chat_contracts.provider.har import HarLog
-from chat_contracts.provider.report import explain, summary_lines
+from chat_contracts.provider.report import explain, replay_for, summary_lines
 from chat_contracts.provider.verify import CHAT_RESTORED, RUN_COMPLETED, RunResult, verify
 from chat_contracts.reference.faults import build
 from chat_contracts.reference.transport import mock_transport
 from chat_contracts.suite.config import SuiteConfig, per_provider, read_config
+from chat_contracts.suite.options import PYTEST, FrontEnd
 
-SUMMARY_PROPERTY = "chat_contracts_summary"
-SUITE_COMMAND = ("pytest", "--pyargs", "chat_contracts.suite")
+# Each row's report carries its provider's summary (xdist serializes a report's attributes back to the
+# controller; JUnit XML does not show them). Redacted where it is made, as data: its keys stay intact.
+SUMMARY = "chat_contracts_summary"
+_ROW_SUMMARY = pytest.StashKey[str]()
 _CONFIG = pytest.StashKey[SuiteConfig]()
 
 
@@ -53,11 +56,9 @@ def rows(config: SuiteConfig) -> list[str]:
 def suite_config(config: pytest.Config) -> SuiteConfig:
     """The suite's settings, read on first use (only when the suite is collected); a UsageError is one line."""
     if _CONFIG not in config.stash:
-        command = config.stash.get(COMMAND, SUITE_COMMAND)
+        front = config.stash.get(FRONT_END, PYTEST)
         try:
-            suite = read_config(
-                lambda name: config.getoption("contract_" + name.replace("-", "_")), os.environ, command
-            )
+            suite = read_config(lambda name: config.getoption("contract_" + name.replace("-", "_")), os.environ, front)
         except ChatContractsError as exc:
             raise pytest.UsageError(str(exc)) from None
         config.stash[_CONFIG] = suite
@@ -68,7 +69,7 @@ def suite_config(config: pytest.Config) -> SuiteConfig:
 
 
 PLUGIN_NAME = "chat-contracts-suite"
-COMMAND = pytest.StashKey[tuple[str, ...]]()  # how the suite was started, for reproduce lines
+FRONT_END = pytest.StashKey[FrontEnd]()  # how the suite was started, for the lines that rerun a row
 
 
 @contextmanager
@@ -88,7 +89,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-@dataclass
+@dataclass(eq=False)  # registered with pluggy, which keeps plugins in sets: hashed by identity
 class SuitePlugin:
     config: pytest.Config
     suite: SuiteConfig
@@ -105,7 +106,7 @@ class SuitePlugin:
         if name not in self.results:
             self.results[name] = self._run(name)
             # Known here too: an interrupted run makes no report, and its summary must still be shown.
-            self.summaries[self.results[name].target] = self._summary(self.results[name])
+            self.summaries[self.results[name].target] = self.redact.data(self._summary(self.results[name]), keys=False)
         result = self.results[name]
         if result.interrupted:
             raise KeyboardInterrupt
@@ -152,7 +153,7 @@ class SuitePlugin:
 
     def judge(self, item: pytest.Item, name: str, row: str) -> None:
         result = self.result(name)
-        item.user_properties.append((SUMMARY_PROPERTY, json.dumps(self._summary(result))))
+        item.stash[_ROW_SUMMARY] = json.dumps(self.redact.data(self._summary(result), keys=False))
         if result.setup_error:
             pytest.skip(f"not exercised: {name} could not be run: {result.setup_error}")
         if row == RUN_COMPLETED:
@@ -178,7 +179,12 @@ class SuitePlugin:
         shown = new or list(verdict.violations)
         target = self.suite.targets[name]
         message = explain(
-            result.target, shown, target.provider, self.suite.artifacts, self.suite.reproduce(f"{name} and {row}")
+            result.target,
+            shown,
+            target.provider,
+            self.suite.artifacts,
+            self.suite.reproduce(f"{name} and {row}"),
+            replay=replay_for(target, self.suite.fault),
         )
         if not new:
             pytest.xfail("known violations (--contract-baseline):\n" + message)
@@ -221,6 +227,8 @@ class SuitePlugin:
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
+        if _ROW_SUMMARY in item.stash:
+            setattr(report, SUMMARY, item.stash[_ROW_SUMMARY])
         if not self.redact.active:
             return report
         if report.longrepr is not None:
@@ -236,10 +244,10 @@ class SuitePlugin:
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        for key, value in report.user_properties:
-            if key == SUMMARY_PROPERTY:
-                summary = json.loads(str(value))
-                self.summaries[summary["target"]] = summary
+        dumped = getattr(report, SUMMARY, None)
+        if isinstance(dumped, str):
+            summary = json.loads(dumped)
+            self.summaries[summary["target"]] = summary
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

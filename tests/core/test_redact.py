@@ -20,7 +20,8 @@ from chat_contracts.core.redact import REDACTED, Redactor
 # Alphabets as plain strings: `st.characters` would have hypothesis cache Unicode tables under .hypothesis/
 # in the working tree, and tests write nothing there.
 PRINTABLE_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))  # no whitespace
-TOKENS = st.text(alphabet=PRINTABLE_ASCII, min_size=12, max_size=80)
+TOKENS = st.text(alphabet=PRINTABLE_ASCII, min_size=24, max_size=80)  # long enough to be sought in halves
+SHORT_TOKENS = st.text(alphabet=PRINTABLE_ASCII, min_size=8, max_size=23)  # sought whole, or but the last
 # Text around a secret: anything but the redaction mark itself, so what is left of "***" is ours.
 AROUND = st.text(
     alphabet=PRINTABLE_ASCII.replace("*", "") + " \t\n\r\x00\x7f\u00a0\u00e9\u2028\u2713\u65e5\U0001f600",
@@ -158,6 +159,26 @@ def test_redacted_json_is_still_json(token: str, encoding: str, before: str, aft
     assert _leaks(output, token) == [], (text, output)
 
 
+@settings(max_examples=60, deadline=None, database=None)
+@given(token=SHORT_TOKENS, encoding=st.sampled_from(sorted(ENCODERS)), before=AROUND, after=AROUND)
+def test_a_short_secret_never_survives_whole_or_truncated(token: str, encoding: str, before: str, after: str) -> None:
+    """The truncated-token probe sends all of a secret but its last character: that is redacted too (as
+    escaped text; a hex or base64 encoding of a short secret is sought whole)."""
+    redact = Redactor([token])
+    pieces = [token] if encoding.startswith("hex") else [token, token[:-1]]
+    for piece in pieces:
+        output = redact(f"{before}{ENCODERS[encoding](piece)}{after}").replace(REDACTED, "\u2588")
+        assert ENCODERS[encoding](piece).strip('"') not in output, (piece, output)
+
+
+def test_the_halves_of_a_short_secret_are_ordinary_words() -> None:
+    """A short test token shares its halves with ordinary text, which must come out as it went in."""
+    redact = Redactor(["cc_test_token"])
+    text = '{"blended_token_usage": 1} curl -H "Authorization: Bearer ${CONTRACT_TOKEN}"'
+    assert redact(text) == text
+    assert redact("Bearer cc_test_token / Bearer cc_test_toke / cc_TEST_TOKEN") == "Bearer *** / Bearer *** / ***"
+
+
 def test_the_leak_oracle_can_fail() -> None:
     """The checks above are not vacuous: with nothing redacted, every encoding is seen."""
     token = "cc_live_5f2b+Q/x=AbCdEfGh"
@@ -194,9 +215,9 @@ def test_no_secrets_means_no_change() -> None:
     assert Redactor([""])("x") == "x"
 
 
-def test_a_short_secret_is_only_redacted_whole() -> None:
+def test_a_short_secret_is_only_redacted_whole_or_truncated() -> None:
     redact = Redactor(["hunter2"])
-    assert redact("pw=hunter2; hunt and er2") == "pw=***; hunt and er2"
+    assert redact("pw=hunter2; hunt and er2; hunter") == "pw=***; hunt and er2; ***"
 
 
 def test_redaction_keeps_the_text_around_it() -> None:

@@ -50,7 +50,19 @@ def test_the_markdown_section_lists_only_what_changed() -> None:
     ]
 
 
-@pytest.mark.parametrize("content", ["[]", '{"provider": "whop", "enums": []}', "not: [closed"])
+_EMPTY = '"undocumented_fields": {}, "undocumented_statuses": {}, "undocumented_headers": {}'
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "[]",
+        '{"provider": "whop", "enums": []}',
+        "not: [closed",
+        "{" + _EMPTY + ', "enums": {"status": {"undocumented": 3}}}',
+        "{" + _EMPTY + ', "enums": {"status": 3}}',
+    ],
+)
 def test_what_is_not_a_previous_report_is_refused_in_one_line(tmp_path: Path, content: str) -> None:
     path = tmp_path / "previous.json"
     path.write_text(content, encoding="utf-8")

@@ -104,6 +104,15 @@ def test_a_night_like_the_last_says_nothing_changed(tmp_path: Path) -> None:
     assert "Nothing changed." in written[0].read_text(encoding="utf-8")
 
 
+def test_the_first_night_has_no_previous_report_and_says_so(tmp_path: Path) -> None:
+    written = _night(_whop_chat()).write(tmp_path / "a.md", since=tmp_path / "a.json")
+    since = json.loads(written[1].read_text(encoding="utf-8"))["since"]
+    assert since["first_run"] is True and not any(since["new"].values())
+    assert f"No report at `{tmp_path / 'a.json'}` yet: the next run compares." in written[0].read_text("utf-8")
+    again = _night(_whop_chat()).write(tmp_path / "a.md", since=tmp_path / "a.json")  # the second night
+    assert "Nothing changed." in again[0].read_text(encoding="utf-8")
+
+
 def test_a_report_without_since_has_no_since_section(tmp_path: Path) -> None:
     written = _night(_whop_chat()).write(tmp_path / "a.md")
     assert "since" not in json.loads(written[1].read_text(encoding="utf-8"))

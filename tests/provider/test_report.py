@@ -15,7 +15,7 @@ import pytest
 from chat_contracts.core.http import BoundedClient
 from chat_contracts.core.registry import get_provider
 from chat_contracts.provider.cases import Auth
-from chat_contracts.provider.report import auth_argument, curl, describe, explain
+from chat_contracts.provider.report import auth_argument, curl, describe, explain, replay_for
 from chat_contracts.provider.run import Record
 from chat_contracts.provider.session import Target
 from chat_contracts.provider.verify import RunOptions, verify
@@ -100,6 +100,34 @@ def test_a_printed_curl_reproduces_the_violation(tmp_path: Path) -> None:
     status_line = pasted.stdout.splitlines()[0]
     assert status_line.split()[1] == "500", pasted.stdout[:500]
     assert len(violation.record.body or b"") > 600 and "--data-binary @" in line
+
+
+@pytest.mark.skipif(shutil.which("curl") is None or shutil.which("bash") is None, reason="needs curl and bash")
+def test_a_mock_run_reproduces_against_the_served_mock(tmp_path: Path) -> None:
+    """The in-process mock has no address: its curls go to `chat-contracts serve` with the mock's own token."""
+    from chat_contracts.reference.transport import mock_transport
+
+    wilson = get_provider("wilson")
+    api = build(wilson, "server-error-on-long-string")
+    client = BoundedClient(transport_factory=lambda: mock_transport(api, wilson.server))
+    target = Target(wilson, wilson.server, "cc_test_token", api.chat_id)
+    result = verify(target, RunOptions(seed=3), client=client, phases=("coverage",))
+    violation = next(v for v in result.violations if v.check == "no_server_error")
+    message = explain(
+        result.target,
+        [violation],
+        wilson,
+        tmp_path,
+        "reproduce",
+        replay=replay_for(target, "server-error-on-long-string"),
+    )
+    assert "first start: chat-contracts serve --provider wilson --fault server-error-on-long-string" in message
+    line = next(x.strip().removeprefix("curl:").strip() for x in message.splitlines() if x.strip().startswith("curl:"))
+    assert wilson.server not in line and "http://127.0.0.1:8000/apif/v2/chat/" in line
+    with serving(build(wilson, "server-error-on-long-string")) as base_url:  # what `serve` runs, on a free port
+        pasted = subprocess.run(["bash", "-c", line.replace("http://127.0.0.1:8000/apif/v2", base_url)],
+                                capture_output=True, text=True, timeout=30, check=False, cwd=Path.cwd())  # fmt: skip
+    assert pasted.stdout.splitlines()[0].split()[1] == "500", pasted.stdout[:500]
 
 
 def test_explain_says_what_broke_where_and_how_to_rerun(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from chat_contracts.core.http import BoundedClient
 from chat_contracts.core.registry import get_provider
 from chat_contracts.provider.generated import drawn, operation
-from chat_contracts.provider.phases import PROFILES
+from chat_contracts.provider.profiles import PROFILES
 from chat_contracts.provider.session import Target
 from chat_contracts.provider.verify import RunOptions, RunResult, verify
 from chat_contracts.reference.faults import build

@@ -10,7 +10,7 @@ import pytest
 
 from chat_contracts.core.http import BoundedClient
 from chat_contracts.core.registry import get_provider
-from chat_contracts.provider.phases import PROFILES
+from chat_contracts.provider.profiles import PROFILES
 from chat_contracts.provider.session import Target
 from chat_contracts.provider.verify import RunOptions, RunResult, minimum_requests, validate_cap, verify
 from chat_contracts.reference.faults import build
@@ -192,8 +192,8 @@ def test_a_phase_that_sent_nothing_is_not_exercised_never_passed() -> None:
 
 
 def test_the_cap_must_hold_the_deterministic_phases() -> None:
-    assert validate_cap("whop", 150) is None
-    problem = validate_cap("whop", 35)
+    assert validate_cap(get_provider("whop"), 150) is None
+    problem = validate_cap(get_provider("whop"), 35)
     assert problem and problem.startswith("--contract-max-requests 35 cannot hold the")
 
 

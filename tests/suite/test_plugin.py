@@ -89,6 +89,14 @@ def test_mock_run_passes_with_a_row_per_provider_and_check(pytester: pytest.Pyte
     result.stdout.fnmatch_lines(["*whop (mock https://api.whop.com/api/v1): seed 7, * request(s)"])
 
 
+def test_a_conftest_of_the_users_own_does_not_break_the_suite(pytester: pytest.Pytester) -> None:
+    """A conftest.py that does not apply to the suite's files makes pytest hash every plugin."""
+    pytester.mkdir("tests").joinpath("conftest.py").write_text("", encoding="utf-8")
+    result = pytester.runpytest_inprocess(*SUITE, "--contract-provider=wilson", "-k", "run_completed")
+    assert result.ret == 0, result.stdout.str()[-3000:]
+    result.assert_outcomes(passed=1, deselected=len(CHECKS))
+
+
 @pytest.mark.parametrize(
     ("provider", "behaviour", "check"),
     [
@@ -117,7 +125,7 @@ def test_a_provider_that_cannot_be_verified_is_exit_4_with_one_line(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, served: Any, case: str
 ) -> None:
     base_url = served(whop())
-    monkeypatch.setenv("CONTRACT_TOKEN", "wrong" if case == "wrong-token" else TOKEN)
+    monkeypatch.setenv("CONTRACT_TOKEN", "wrong-token-0123" if case == "wrong-token" else TOKEN)
     if case == "unreachable":
         args = live("http://127.0.0.1:9/api/v1", "--contract-timeout", "3")
         message = "could not be run: cannot reach http://127.0.0.1:9/api/v1"
@@ -135,7 +143,11 @@ def test_a_provider_that_cannot_be_verified_is_exit_4_with_one_line(
 
 
 WHOP_AT = ("--contract-provider", "whop", "--contract-base-url", "http://127.0.0.1:9/api/v1")
-TOKEN_AND_CHAT = ("--contract-token", "t", "--contract-chat-id", "c")
+TOKEN_AND_CHAT = ("--contract-token", "tok-0123456789", "--contract-chat-id", "c")
+
+
+def token(value: str) -> tuple[str, str]:
+    return ("--contract-token", value)
 
 
 @pytest.mark.parametrize(
@@ -149,9 +161,10 @@ TOKEN_AND_CHAT = ("--contract-token", "t", "--contract-chat-id", "c")
              *TOKEN_AND_CHAT),
             "carries credentials (user:password@)",
         ),
-        ((*WHOP_AT, "--contract-token", "t", "--contract-chat-id", ".."), "would change the request's path"),
-        ((*WHOP_AT, "--contract-token", "t\nx", "--contract-chat-id", "c"), "the token holds control characters"),
-        ((*WHOP_AT, "--contract-token", "tøken", "--contract-chat-id", "c"), "the token holds non-ASCII characters"),
+        ((*WHOP_AT, *token("tok-0123456789"), "--contract-chat-id", ".."), "would change the request's path"),
+        ((*WHOP_AT, *token("short"), "--contract-chat-id", "c"), "the token is 5 characters, too short"),
+        ((*WHOP_AT, *token("tok-0123\n456789"), "--contract-chat-id", "c"), "the token holds control characters"),
+        ((*WHOP_AT, *token("tøken-0123456789"), "--contract-chat-id", "c"), "the token holds non-ASCII characters"),
         (("--contract-token", "t"), "--contract-token applies to a live run"),
         (("--contract-chat-id", "c"), "--contract-chat-id applies to a live run"),
         (("--contract-mock-fault", "no-such-fault"), "unknown fault 'no-such-fault'"),
@@ -165,7 +178,8 @@ TOKEN_AND_CHAT = ("--contract-token", "t", "--contract-chat-id", "c")
         (("--contract-profile", "foo"), "invalid choice: 'foo'"),
         (("--contract-provider", "slack"), "invalid choice: 'slack'"),
         (("--hypothesis-profile", "foo"), "--hypothesis-profile 'foo' is not a registered hypothesis profile"),
-        (("--contract-drift-since", "missing.json"), "--contract-drift-since: missing-whop.json: no such file"),
+        (("--contract-drift-since", "."), "--contract-drift-since .: is a directory, not a previous PATH.json"),
+        (("--contract-drift-since", "/"), "--contract-drift-since /: is a directory"),
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_and_exit_4(pytester: pytest.Pytester, args: tuple[str, ...], message: str) -> None:
@@ -256,8 +270,8 @@ def test_the_reproduce_line_names_the_check_and_never_the_token(
     out = result.stdout.str()
     line = next(line for line in out.splitlines() if line.startswith("reproduce: "))
     assert line == (
-        f"reproduce: pytest --pyargs chat_contracts.suite --contract-seed 7 --contract-provider whop "
-        f"--contract-base-url {base_url} --contract-chat-id {CHAT} -k 'whop and field_applied'  "
+        f"reproduce: pytest --pyargs chat_contracts.suite --contract-provider=whop "
+        f"--contract-base-url={base_url} --contract-chat-id={CHAT} --contract-seed=7 -k 'whop and field_applied'  "
         "# with CONTRACT_TOKEN exported"
     )
     assert TOKEN not in out
