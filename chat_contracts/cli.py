@@ -143,6 +143,7 @@ def _verify(args: argparse.Namespace) -> int:
     pytest_args += ["-q"] * args.quiet + ["-v"] * args.verbose + list(args.pytest_args)
 
     could_not_run: list[dict[str, Any]] = []
+    internal_errors: list[dict[str, Any]] = []
 
     class _Command:
         @staticmethod
@@ -152,12 +153,16 @@ def _verify(args: argparse.Namespace) -> int:
         @staticmethod
         def pytest_unconfigure(config: Any) -> None:
             suite = config.pluginmanager.get_plugin(PLUGIN_NAME)
-            could_not_run.extend(s for s in getattr(suite, "summaries", {}).values() if s["setup_error"])
+            summaries = getattr(suite, "summaries", {}).values()
+            could_not_run.extend(s for s in summaries if s["setup_error"])
+            internal_errors.extend(s for s in summaries if s["internal_error"])
 
     # This process checked the options (and so imported hypothesis) before pytest loads hypothesis' plugin,
     # which warns about such an order; here it is expected and harmless.
     warnings.filterwarnings("ignore", message="Slow code in plugin")
     code = int(pytest.main(pytest_args, plugins=[_Command()]))
+    if internal_errors and code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return EXIT_INTERNAL  # a bug of ours stopped a run: its verdict is not to be trusted
     if code == pytest.ExitCode.USAGE_ERROR:  # pytest's status both for a provider it could not run and bad options
         return EXIT_CANNOT_RUN if could_not_run else EXIT_BAD_INPUT
     statuses = {0: EXIT_OK, 1: EXIT_FINDINGS, 2: EXIT_INTERRUPTED, 3: EXIT_INTERNAL, 5: EXIT_BAD_INPUT}

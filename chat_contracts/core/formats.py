@@ -39,8 +39,12 @@ def _leap_second_base(text: str) -> datetime | None:
     before = f"{match.group(1)}:59{match.group(2)}"
     if not validate_rfc3339(before):
         return None
-    moment = datetime.fromisoformat(before.replace("Z", "+00:00")).astimezone(UTC)
-    return moment if (moment.hour, moment.minute) == (23, 59) else None
+    moment = datetime.fromisoformat(before.replace("Z", "+00:00"))
+    offset = moment.utcoffset() or timedelta()
+    # The time of day in UTC, by arithmetic on the day's minutes: a moment near year 1 or 9999 may have
+    # no UTC datetime of its own (astimezone would overflow), and is still a valid date-time.
+    utc_minutes = (moment.hour * 60 + moment.minute - int(offset.total_seconds()) // 60) % (24 * 60)
+    return moment if utc_minutes == 23 * 60 + 59 else None
 
 
 def is_date_time(value: object) -> bool:
@@ -101,14 +105,18 @@ def is_email(value: object) -> bool:
 
 
 def parse_timestamp(fmt: str, value: str) -> datetime:
-    """A timestamp valid for `fmt` (``date-time`` or ``http-date``) as an aware datetime."""
+    """A timestamp valid for `fmt` (``date-time`` or ``http-date``) as an aware datetime; ValueError for
+    one that datetime cannot hold."""
     if fmt == "http-date":
         return _http_date(value)
     text = value.upper()
     leap = _leap_second_base(text)
-    if leap is not None:  # 23:59:60 is the second after 23:59:59
-        return leap + timedelta(seconds=1)
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    try:
+        if leap is not None:  # 23:59:60 is the second after 23:59:59
+            return leap + timedelta(seconds=1)
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except OverflowError:  # the second after 9999-12-31T23:59:59: valid to write, beyond what datetime holds
+        raise ValueError(f"{value!r} is past the last moment a datetime can hold") from None
 
 
 FORMATS: dict[str, Callable[[object], bool]] = {

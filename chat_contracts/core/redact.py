@@ -4,40 +4,56 @@ Nothing is redacted where text enters (checks need the real bytes to judge them)
 redacted where text leaves: terminal lines, pytest reports (and so JUnit XML), report files, HAR logs.
 A `Redactor` finds a secret however it was echoed back:
 
-- escaped, character by character: JSON (``\\u002B``, ``\\/``, doubled backslashes), URL (``%2B``),
-  HTML (``&#43;``), in any letter case (header and field names are often lower-cased);
-- encoded whole: hex, and base64 (standard and URL-safe, at every alignment, so inside
-  ``Basic base64(user:token)`` too);
+- escaped, character by character, once or more: JSON (``\\u002B``, ``\\/``, doubled backslashes), ``\\x2b``
+  (as Python prints), URL (``%2B``, ``%252B``), HTML (``&#43;``, ``&plus;``, ``&amp;plus;``), in any letter
+  case (header and field names are often lower-cased), with ``+`` read as a space (form decoding) and NULs
+  between characters dropped (a UTF-16 body read as text, the NULs raw or as ``\\x00`` or ``\\u0000``);
+- encoded whole: hex, base64 (standard and URL-safe, at every alignment, so inside
+  ``Basic base64(user:token)`` too), and a non-ASCII secret's UTF-8 bytes one by one (URL-encoded, or in
+  bytes that are not UTF-8: `Redactor.bytes` reads bytes as UTF-8 when they are, and as Latin-1 always);
 - in pieces: in a secret of 24 characters or more, any run of at least half of it counts (a secret split
   in halves is two findings); a shorter secret is found whole, or but for its last character (as the
   truncated-token probe sends it), since its halves are short enough to be ordinary words
   (``cc_test_token`` holds ``t_token``, as ``CONTRACT_TOKEN`` and ``blended_token_usage`` do).
 
+Not sought: hex with separators (``41:62``), and base64 of part of a secret.
+
 The search is linear in the text: the text is decoded once into a normalised form with a map back
 to its positions, a few fixed chunks of each secret are looked up with `str.find`, and each hit is
-grown to the longest run it is part of. The normalised text holds no backslashes (how many stand for
-one depends on how often the text was escaped, which it does not say), so a secret with backslashes
-or escapes of its own is also sought in the text as written, raw and JSON-escaped once and twice.
+grown to the longest run it is part of. Each form is also sought in the text as written, where what
+comes just before it cannot take its first characters into an escape ("%" before "00..."). The
+normalised text holds no backslashes (how many stand for one depends on how often the text was escaped,
+which it does not say) and no NULs, so a secret with backslashes or escapes of its own is sought there
+JSON-escaped once and twice too.
 """
 
 from __future__ import annotations
 
 import base64
 import bisect
+import builtins
 import json
 import re
 from collections.abc import Callable, Iterable
+from html.entities import html5
 from typing import Any
 
 REDACTED = "***"
 _ESCAPE = re.compile(
-    r"\\+u(d[89ab][0-9a-f]{2})\\+u(d[c-f][0-9a-f]{2})"  # a JSON surrogate pair: one astral character
-    r"|\\+u([0-9a-f]{4})"  # JSON \uXXXX (a doubled backslash: escaped twice)
-    r"|(\\+)"  # any other backslashes: JSON's short escapes (\" \/ \\), escaped once or twice, or none
-    r"|%([0-9a-f]{2})"  # URL encoding
-    r"|&#x([0-9a-f]{1,8});|&#([0-9]{1,10});",  # HTML numeric entities (bounded: no 5,000-digit number)
+    r"(?=[\\%&\x00])(?:"  # every escape starts with one of these: looking ahead for them, `re` skips fast
+    r"\\+u(?P<high>d[89ab][0-9a-f]{2})\\+u(?P<low>d[c-f][0-9a-f]{2})"  # a JSON surrogate pair: one astral character
+    r"|\\+u(?P<code>[0-9a-f]{4})"  # JSON \uXXXX (a doubled backslash: escaped twice)
+    r"|\\+x(?P<byte>[0-9a-f]{2})"  # \xNN, as Python (and so `show`) prints a character or a byte
+    r"|(?P<backslashes>\\+)"  # any other backslashes: JSON's short escapes (\" \/ \\), escaped once or twice, or none
+    r"|%(?:25)*(?P<url>[0-9a-f]{2})"  # URL encoding, once or more ("%252F" is "%2F" encoded again)
+    r"|&(?:amp;)*(?:#x(?P<hex_entity>[0-9a-f]{1,8})|#(?P<dec_entity>[0-9]{1,10})|(?P<name>[a-z][a-z0-9]{1,30}));"
+    # HTML entities, escaped once or more ("&amp;sol;"); bounded: no 5,000-digit number, no name longer than any
+    r"|(?P<nuls>\x00+))",  # NULs: a UTF-16 body read as text has one after (or before) each ASCII character
     re.IGNORECASE,
 )
+_DROPPED = frozenset({"backslashes", "nuls"})  # the escapes that stand for nothing
+# HTML's named entities that stand for one character (html5 also has some that stand for two).
+_ENTITIES = {name[:-1]: char for name, char in html5.items() if name.endswith(";") and len(char) == 1}
 WHOLE_BELOW = 24  # a secret shorter than this is not redacted by halves: they are too common
 
 
@@ -45,6 +61,8 @@ def _encodings(secret: str) -> list[str]:
     """The secret and its whole-value encodings (hex, base64 at each alignment)."""
     raw = secret.encode("utf-8", "surrogatepass")
     found = [secret, raw.hex()]
+    if not secret.isascii():  # its UTF-8 bytes one by one: URL-encoded ("%C3%A9"), or bytes read as Latin-1
+        found += [raw.decode("latin-1"), secret.lower().encode("utf-8", "surrogatepass").decode("latin-1")]
     for offset in range(3):
         padded = b"\0" * offset + raw
         for encode in (base64.b64encode, base64.urlsafe_b64encode):
@@ -58,34 +76,44 @@ def _encodings(secret: str) -> list[str]:
     return found
 
 
-def _lower(text: str) -> str:
-    """Lower case, one character for one (the rare letters whose lower case is longer stay as they are)."""
-    lowered = text.lower()
-    if len(lowered) == len(text):
-        return lowered
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+def _fold(text: str) -> str:
+    """Lower case, and "+" as a space (as form decoding reads it): one character for one (the rare letters
+    whose lower case is longer stay as they are)."""
+    folded = text.lower()
+    if len(folded) != len(text):
+        folded = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    return folded.replace("+", " ")
 
 
-def _decode(match: re.Match[str]) -> str:
-    """What an escape stands for; "" for backslashes, which the normalised text never holds.
+def _decode(match: re.Match[str]) -> tuple[str, int]:
+    """What an escape stands for, and where it ends; "" for backslashes and NULs, which the normalised text
+    never holds. A name that is no entity is no escape (it ends where it starts), but the "&amp;"s before
+    it are one: an "&".
 
     How many backslashes stand for one depends on how many times the text was escaped, which the text
     does not say: dropping them all reads a secret the same raw, escaped once and escaped twice.
     """
-    high, low, code, _backslashes, url, hex_entity, dec_entity = match.groups()
-    if high:
-        return chr(0x10000 + ((int(high, 16) - 0xD800) << 10) + (int(low, 16) - 0xDC00))
-    if code or url or hex_entity:
-        char = chr(min(int(code or url or hex_entity, 16), 0x10FFFF))
-    elif dec_entity:
-        char = chr(min(int(dec_entity), 0x10FFFF))
-    else:
-        return ""
-    return "" if char == "\\" else char
+    kind, (start, end) = match.lastgroup, match.span()
+    assert kind is not None  # every alternative ends in a named group
+    if kind in _DROPPED:
+        return "", end
+    digits = match[kind]
+    if kind == "low":
+        char = chr(0x10000 + ((int(match["high"], 16) - 0xD800) << 10) + (int(digits, 16) - 0xDC00))
+    elif kind == "dec_entity":
+        char = chr(min(int(digits), 0x10FFFF))
+    elif kind == "name":
+        if digits not in _ENTITIES:
+            name = match.start("name")
+            return ("&", name) if name > start + 1 else ("", start)
+        char = _ENTITIES[digits]
+    else:  # \\uXXXX, \\xXX, %XX, &#xX;
+        char = chr(min(int(digits, 16), 0x10FFFF))
+    return "" if char in ("\\", "\x00") else char, end
 
 
 class _Normalised:
-    """`text` with escapes decoded and letters lower-cased, and a map from its positions back to `text`."""
+    """`text` with escapes decoded and folded (`_fold`), and a map from its positions back to `text`."""
 
     def __init__(self, text: str) -> None:
         pieces: list[str] = []
@@ -93,24 +121,33 @@ class _Normalised:
         self._origins: list[int] = [0]  # ...and where they come from in `text`...
         self._ends: list[int | None] = [None]  # ...and, for a character decoded from an escape, where that ends
         self.escapes: list[tuple[int, int, bool]] = []  # every escape's span in `text`, and if it is backslashes
+        breaks, origins, ends, escapes = self._breaks, self._origins, self._ends, self.escapes
         position = length = 0
         for match in _ESCAPE.finditer(text):
-            literal, decoded = text[position : match.start()], _decode(match)
-            pieces += [literal, decoded]
-            length += len(literal)
-            self.escapes.append((match.start(), match.end(), match.group(4) is not None))
+            (start, end), kind = match.span(), match.lastgroup
+            if kind in _DROPPED:  # the most common escapes (a UTF-16 body has one a character): no call
+                decoded = ""
+            else:
+                decoded, end = _decode(match)
+                if end == start:  # no escape after all: text as it is
+                    continue
+            if start > position:
+                pieces.append(text[position:start])
+                length += start - position
+            escapes.append((start, end, kind == "backslashes"))
             if decoded:  # one character from the whole escape
-                self._breaks += [length, length + 1]
-                self._origins += [match.start(), match.end()]
-                self._ends += [match.end(), None]
+                pieces.append(decoded)
+                breaks += (length, length + 1)
+                origins += (start, end)
+                ends += (end, None)
                 length += 1
             else:  # nothing: what follows comes from after the escape
-                self._breaks.append(length)
-                self._origins.append(match.end())
-                self._ends.append(None)
-            position = match.end()
+                breaks.append(length)
+                origins.append(end)
+                ends.append(None)
+            position = end
         pieces.append(text[position:])
-        self.text = _lower("".join(pieces))
+        self.text = _fold("".join(pieces))
         self._escape_starts = [start for start, _, _ in self.escapes]
 
     def origin(self, index: int) -> int:
@@ -130,8 +167,10 @@ class _Normalised:
     def widen(self, begin: int, end: int, text: str) -> tuple[int, int]:
         """A span of `text` grown so that what is left around it still reads as it did: from the start of
         an escape it begins in, and over the backslashes just before it (they escape its first character,
-        or are the text's own: a JSON string stays valid without them); to the end of an escape it ends in,
-        but inside a run of backslashes only so far that the rest still pairs up, escaped once or twice."""
+        or are the text's own: a JSON string stays valid without them); to the end of an escape it ends in.
+        A run of backslashes it ends in reads the same, escaped once or twice, with 4 of them gone, or all
+        of an even run (an odd run's last one escapes the character after it): the span ends at the next
+        such point, else at the one before (a secret's own last backslashes may be left)."""
         starts = self._escape_starts
         at = bisect.bisect_right(starts, begin) - 1
         if at >= 0 and self.escapes[at][0] < begin < self.escapes[at][1]:
@@ -139,15 +178,16 @@ class _Normalised:
         while begin > 0 and text[begin - 1] == "\\":
             begin -= 1
         at = bisect.bisect_right(starts, end - 1) - 1
-        if at >= 0 and self.escapes[at][0] < end < self.escapes[at][1]:
+        if at >= 0 and self.escapes[at][0] < end <= self.escapes[at][1]:
             start, stop, backslashes = self.escapes[at]
             if not backslashes:
                 return begin, stop
-            limit = stop - (stop - start) % 2  # an odd run's last backslash escapes the character after it
-            for pair in (4, 2, 1):
-                rounded = start + -(-(end - start) // pair) * pair
-                if rounded <= limit:
-                    return begin, rounded
+            fours = -(-(end - start) // 4) * 4
+            if start + fours <= stop - (stop - start) % 2:
+                return begin, start + fours
+            if (stop - start) % 2 == 0:
+                return begin, stop
+            return begin, max(begin, start + (end - start) // 4 * 4)
         return begin, end
 
 
@@ -155,7 +195,7 @@ class _Needle:
     """One secret string to find, with the fixed chunks that any run of `min_run` characters of it contains."""
 
     def __init__(self, secret: str, min_run: int) -> None:
-        self.text = _lower(secret)
+        self.text = _fold(secret)
         self.min_run = min(max(min_run, 1), len(self.text))
         # Any run of `min_run` characters contains one whole chunk of this size at a fixed offset.
         size = max((self.min_run + 1) // 2, 1)
@@ -165,15 +205,20 @@ class _Needle:
     def runs(self, haystack: str) -> Iterable[tuple[int, int]]:
         """Spans of `haystack` that are runs of at least `min_run` characters of the secret."""
         needle = self.text
+        grown: dict[int, int] = {}  # where the last run grown at each alignment (haystack - secret) ends
         for offset, chunk in self.chunks:
             start = haystack.find(chunk)
             while start != -1:
                 left, right = start, start + len(chunk)
+                if right <= grown.get(start - offset, -1):  # inside a run already grown (from an earlier chunk)
+                    start = haystack.find(chunk, start + 1)
+                    continue
                 secret_left, secret_right = offset, offset + len(chunk)
                 while left > 0 and secret_left > 0 and haystack[left - 1] == needle[secret_left - 1]:
                     left, secret_left = left - 1, secret_left - 1
                 while right < len(haystack) and secret_right < len(needle) and haystack[right] == needle[secret_right]:
                     right, secret_right = right + 1, secret_right + 1
+                grown[start - offset] = right
                 if right - left >= self.min_run:
                     yield left, right
                 start = haystack.find(chunk, start + 1)
@@ -186,7 +231,7 @@ def _decoded(text: str) -> str:
 
 def _unescaped(text: str) -> str:
     """`text` without its backslashes, its own escapes left as they are (how it shows when escaped whole)."""
-    return _lower(text.replace("\\", ""))
+    return _fold(text.replace("\\", ""))
 
 
 def _min_run(secret: str, encoded: str, form_of: Callable[[str], str]) -> int:
@@ -219,14 +264,18 @@ def _json_twice(text: str) -> str:
 
 
 def _forms_as_written(secret: str) -> Iterable[tuple[str, int]]:
-    """What to look for in the text itself: a secret with escapes or backslashes of its own, as written and
-    JSON-escaped once and twice (its backslashes are invisible in the normalised text)."""
-    if _decoded(secret) == _lower(secret):
+    """What to look for in the text itself: each encoding of `secret` as written (what comes just before it
+    can read as an escape with its first characters: "%" or "\\x" before "00..."), and a secret with escapes
+    or backslashes of its own JSON-escaped once and twice too (its backslashes are invisible in the
+    normalised text)."""
+    for encoded in _encodings(secret):
+        yield _fold(encoded), _min_run(secret, encoded, _fold)
+    if _decoded(secret) == _fold(secret):
         return
-    for write in (_lower, _json_once, _json_twice):
+    for write in (_json_once, _json_twice):
 
         def form_of(text: str, write: Callable[[str], str] = write) -> str:
-            return _lower(write(text))
+            return _fold(write(text))
 
         yield form_of(secret), _min_run(secret, secret, form_of)
 
@@ -259,11 +308,11 @@ class Redactor:
             for left, right in needle.runs(normalised.text)
         ]
         if self._as_written:
-            lowered = _lower(text)  # one character for one: positions are the text's own
-            spans += [span for needle in self._as_written for span in needle.runs(lowered)]
+            folded = _fold(text)  # one character for one: positions are the text's own
+            spans += [span for needle in self._as_written for span in needle.runs(folded)]
         if not spans:
             return text
-        spans = [normalised.widen(begin, end, text) for begin, end in spans]
+        spans = [normalised.widen(begin, end, text) for begin, end in set(spans)]  # a raw echo is found twice
         out: list[str] = []
         position = 0
         for begin, end in _merge(sorted(spans)):
@@ -271,6 +320,19 @@ class Redactor:
             position = end
         out.append(text[position:])
         return "".join(out)
+
+    def bytes(self, data: builtins.bytes) -> builtins.bytes:
+        """`data` redacted, for what is written as bytes: read as UTF-8 when it is, then as Latin-1 (one
+        character a byte), so a secret inside bytes that are not text (UTF-16, binary) is found too."""
+        if not self.active or not data:
+            return data
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            data = self(text).encode("utf-8")
+        return self(data.decode("latin-1")).encode("latin-1")
 
     def data(self, value: Any, *, keys: bool = True) -> Any:
         """`value` (parsed JSON, report data) with every string in it redacted; mapping keys too unless

@@ -24,6 +24,7 @@ from chat_contracts.core.http import Exchange
 from chat_contracts.core.redact import Redactor
 from chat_contracts.core.registry import Provider
 from chat_contracts.core.schema import Shape, json_type
+from chat_contracts.core.text import clip
 from chat_contracts.drift import history
 
 # Headers any HTTP server or proxy sends: their presence says nothing about the API.
@@ -34,6 +35,10 @@ TRANSPORT_HEADERS = frozenset({
     "alt-svc",
 })  # fmt: skip
 EXAMPLES_KEPT = 3
+# What one run keeps, whatever a provider sends: a body under the size cap may still hold 700,000 distinct
+# keys or a 9 MB string, and every response adds to these tables.
+MAX_NAMES = 500  # distinct field names, header names, enum values per field
+MAX_EXAMPLE = 200  # characters of an example value's JSON
 
 
 @dataclass
@@ -45,8 +50,24 @@ class FieldSeen:
     def add(self, value: Any) -> None:
         self.count += 1
         self.types[json_type(value)] += 1
-        if value not in self.examples and len(self.examples) < EXAMPLES_KEPT:
-            self.examples.append(value)
+        if len(self.examples) < EXAMPLES_KEPT:
+            example = _example(value)
+            if example not in self.examples:
+                self.examples.append(example)
+
+
+def _example(value: Any) -> Any:
+    """`value` itself when it is small; else the start of its JSON, marked as cut."""
+    if isinstance(value, (dict, list, str)):
+        text = json.dumps(value, ensure_ascii=False)
+        if len(text) > MAX_EXAMPLE:
+            return clip(text, MAX_EXAMPLE)
+    return value
+
+
+def _count(table: Counter[Any] | dict[str, Any], key: Any) -> bool:
+    """Whether `key` has (or may now get) a place in `table`, which keeps MAX_NAMES keys at most."""
+    return key in table or len(table) < MAX_NAMES
 
 
 @dataclass
@@ -57,6 +78,7 @@ class Observations:
     statuses: Counter[int] = field(default_factory=Counter)
     headers: Counter[str] = field(default_factory=Counter)
     enums: dict[str, Counter[str]] = field(default_factory=dict)
+    names_not_kept: int = 0  # field, header and enum-value names past MAX_NAMES
 
     @cached_property
     def response_shape(self) -> Shape:
@@ -68,7 +90,10 @@ class Observations:
         self.statuses[exchange.status] += 1
         for name in exchange.response_headers:
             if name not in TRANSPORT_HEADERS:
-                self.headers[name] += 1
+                if _count(self.headers, name):
+                    self.headers[name] += 1
+                else:
+                    self.names_not_kept += 1
         try:
             body = exchange.json
         except ValueError:
@@ -80,10 +105,17 @@ class Observations:
     def _walk(self, body: dict[str, Any], documented: Shape | None, prefix: str) -> None:
         for name, value in body.items():
             dotted = prefix + name
+            if not _count(self.fields, dotted):
+                self.names_not_kept += 1
+                continue
             self.fields.setdefault(dotted, FieldSeen()).add(value)
             sub = documented.properties.get(name) if documented else None
             if sub is not None and sub.enum is not None and isinstance(value, str):
-                self.enums.setdefault(dotted, Counter())[value] += 1
+                seen = self.enums.setdefault(dotted, Counter())
+                if _count(seen, value):
+                    seen[value] += 1
+                else:
+                    self.names_not_kept += 1
             if isinstance(value, dict) and sub is not None and sub.properties:
                 self._walk(value, sub, dotted + ".")
 
@@ -131,6 +163,7 @@ class Observations:
             "undocumented_headers": dict(sorted(self.headers.items())),
             "enums": self.enum_drift(),
             "field_types": {name: dict(seen.types) for name, seen in sorted(self.fields.items())},
+            "names_not_kept": self.names_not_kept,
         }
 
     # --- writing -----------------------------------------------------------------------------------
@@ -142,6 +175,15 @@ class Observations:
             "",
             f"{data['responses_seen']} responses seen, {self.bodies} of them chat bodies. Nothing below is a contract "
             "violation; all of it is behaviour the contract does not document.",
+            *(
+                [
+                    "",
+                    f"{self.names_not_kept:,} more names (fields, headers, enum values) were seen and not kept: "
+                    f"a run keeps {MAX_NAMES} of each kind.",
+                ]
+                if self.names_not_kept
+                else []
+            ),
             "",
             "## Undocumented response fields",
             "",

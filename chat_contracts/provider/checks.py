@@ -98,7 +98,9 @@ def no_server_error(ctx: Context) -> Iterable[Failure]:
     """No request, valid or not, is answered with a 5xx."""
     if ctx.exchange.status >= 500:
         yield Failure(
-            f"{ctx.case.expect.value} expected, got {ctx.exchange.status}: a 5xx is never a contract answer",
+            f"{ctx.case.expect.value} expected, got {ctx.exchange.status}: "
+            + ("a 5xx" if ctx.exchange.status < 600 else "a status past 5xx")
+            + " is never a contract answer",
             f"{DECISIONS} (a 5xx on any input is a violation)",
         )
 
@@ -249,10 +251,16 @@ def response_id_matches(ctx: Context) -> Iterable[Failure] | None:
 
 
 def _timestamp(ctx: Context, chat: dict[str, Any] | None, name: str) -> Any:
-    """The timestamp `name` of `chat` as a datetime, or None when absent or malformed (response_schema says so)."""
+    """The timestamp `name` of `chat` as a datetime, or None when absent or malformed (response_schema says
+    so) or valid but beyond what a datetime holds (the second after 9999-12-31T23:59:59: not compared)."""
     value = (chat or {}).get(name)
     fmt = ctx.provider.timestamp_format
-    return parse_timestamp(fmt, value) if isinstance(value, str) and FORMATS[fmt](value) else None
+    if not (isinstance(value, str) and FORMATS[fmt](value)):
+        return None
+    try:
+        return parse_timestamp(fmt, value)
+    except ValueError:
+        return None
 
 
 @check(needs="a 2xx chat with well-formed timestamps")

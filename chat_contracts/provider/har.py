@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,8 +21,9 @@ from chat_contracts.core.http import Exchange
 BODY_BYTES = 64 * 1024
 
 
-def _content(body: bytes, mime: str) -> dict[str, Any]:
-    clipped = body[:BODY_BYTES]
+def _content(body: bytes, mime: str, scrub: Callable[[bytes], bytes]) -> dict[str, Any]:
+    # Scrubbed before it is encoded: in base64, a secret's bytes would be found only at whole-value alignments.
+    clipped = scrub(body[:BODY_BYTES])
     try:
         content: dict[str, Any] = {"text": clipped.decode("utf-8")}
     except UnicodeDecodeError:
@@ -32,8 +34,13 @@ def _content(body: bytes, mime: str) -> dict[str, Any]:
     return content
 
 
+def _as_is(body: bytes) -> bytes:
+    return body
+
+
 @dataclass
 class HarLog:
+    scrub: Callable[[bytes], bytes] = _as_is  # removes secrets from bodies (`Redactor.bytes`)
     entries: list[dict[str, Any]] = field(default_factory=list)
 
     def record(self, exchange: Exchange) -> None:
@@ -50,8 +57,11 @@ class HarLog:
         }
         if exchange.request_body is not None:
             mime = exchange.request_headers.get("content-type", "application/octet-stream")
-            request["postData"] = {"mimeType": mime, **{k: v for k, v in _content(exchange.request_body, mime).items()
-                                                        if k in ("text", "encoding", "comment")}}  # fmt: skip
+            content = _content(exchange.request_body, mime, self.scrub)
+            request["postData"] = {"mimeType": mime} | {
+                k: content[k] for k in ("text", "encoding", "comment") if k in content
+            }
+        response_mime = exchange.content_type or "application/octet-stream"
         self.entries.append({
             "startedDateTime": started,
             "time": round(exchange.seconds * 1000, 1),
@@ -62,7 +72,7 @@ class HarLog:
                 "httpVersion": "HTTP/1.1",
                 "headers": [{"name": k, "value": v} for k, v in exchange.response_headers.items()],
                 "cookies": [],
-                "content": _content(exchange.response_body, exchange.content_type or "application/octet-stream"),
+                "content": _content(exchange.response_body, response_mime, self.scrub),
                 "redirectURL": exchange.response_headers.get("location", ""),
                 "headersSize": -1,
                 "bodySize": len(exchange.response_body),

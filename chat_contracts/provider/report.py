@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -28,6 +28,11 @@ from chat_contracts.reference.mock import DEFAULT_PORT, DEFAULT_TOKEN
 
 TOKEN_ENV = "CONTRACT_TOKEN"
 INLINE_BODY = 600  # characters; a longer body goes to a file
+Scrub = Callable[[bytes], bytes]  # what removes secrets from a body written to a file (`Redactor.bytes`)
+
+
+def _as_is(body: bytes) -> bytes:
+    return body
 
 
 @dataclass(frozen=True)
@@ -75,8 +80,10 @@ def auth_argument(auth: Auth, provider: Provider, token: str | None = None) -> s
     return expressions[auth]
 
 
-def body_file(body: bytes, artifacts: Path) -> Path:
-    """Where a body too long or too strange to inline is kept, named by its digest (written once)."""
+def body_file(body: bytes, artifacts: Path, scrub: Scrub = _as_is) -> Path:
+    """Where a body too long or too strange to inline is kept (`scrub`bed: secrets removed), named by its
+    digest (written once)."""
+    body = scrub(body)
     artifacts.mkdir(parents=True, exist_ok=True)
     path = artifacts / f"body-{hashlib.sha256(body).hexdigest()[:16]}.bin"
     if not path.exists():
@@ -91,7 +98,9 @@ def _shown_path(path: Path) -> str:
         return str(path.resolve())
 
 
-def curl(record: Record, provider: Provider, artifacts: Path, replay: Replay | None = None) -> str:
+def curl(
+    record: Record, provider: Provider, artifacts: Path, replay: Replay | None = None, scrub: Scrub = _as_is
+) -> str:
     """A curl command that sends the same request, byte for byte (to `replay`'s address, if given)."""
     url = replay.url(record.url) if replay else record.url
     parts = ["curl", "-sS", "-i", "-X", shlex.quote(record.method), shlex.quote(url)]
@@ -105,7 +114,7 @@ def curl(record: Record, provider: Provider, artifacts: Path, replay: Replay | N
         if text is not None:
             parts += ["--data-binary", shlex.quote(text)]
         else:
-            parts += ["--data-binary", shlex.quote("@" + _shown_path(body_file(record.body, artifacts)))]
+            parts += ["--data-binary", shlex.quote("@" + _shown_path(body_file(record.body, artifacts, scrub)))]
     return " ".join(parts)
 
 
@@ -146,8 +155,10 @@ def explain(
     reproduce: str,
     limit: int = 3,
     replay: Replay | None = None,
+    scrub: Scrub = _as_is,
 ) -> str:
-    """A failure message: each violation with its clause, the exchange, how it was found, and a curl."""
+    """A failure message: each violation with its clause, the exchange, how it was found, and a curl (bodies
+    written to `artifacts` are `scrub`bed: the message itself is redacted where it leaves, the files are not)."""
     lines = [f"[{target}] {len(violations)} contract violation(s):"]
     if replay and replay.setup:
         lines.append(f"to paste the curl commands below, first start: {replay.setup}")
@@ -164,9 +175,9 @@ def explain(
             lines.append("   after these requests (replay them in order first):")
             for number, step in enumerate(violation.sequence, 1):
                 lines.append(f"     {number}. {step.method} {show(step.body, 200)}  -> {step.status}")
-                lines.append(f"        {curl(step, provider, artifacts, replay)}")
+                lines.append(f"        {curl(step, provider, artifacts, replay, scrub)}")
         lines += ["   " + line for line in describe(violation.record)]
-        lines.append(f"   curl:     {curl(violation.record, provider, artifacts, replay)}")
+        lines.append(f"   curl:     {curl(violation.record, provider, artifacts, replay, scrub)}")
     if len(violations) > limit:
         lines += ["", f"... and {len(violations) - limit} more of this check"]
     lines += ["", f"reproduce: {reproduce}"]

@@ -8,6 +8,7 @@ a `SetupError`. Everything else the provider answers, the very first request inc
 
 from __future__ import annotations
 
+import traceback
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -76,6 +77,7 @@ class RunResult:
     chat_id: str
     setup_error: str | None = None
     aborted: str | None = None  # the run had to stop before its end
+    internal_error: str | None = None  # a bug of ours stopped it (the traceback): the chat was still put back
     interrupted: bool = False
     phases: list[PhaseResult] = field(default_factory=list)
     violations: list[Violation] = field(default_factory=list)
@@ -173,6 +175,9 @@ def verify(
         result.aborted = str(exc)
     except KeyboardInterrupt:
         result.interrupted = True
+    except Exception:  # a bug of ours: reported as one, after the chat is put back, and the run is not repeated
+        result.internal_error = traceback.format_exc(limit=-8)
+        result.aborted = "an internal error of chat-contracts (a bug: please report it)"
     finally:  # whatever stopped the run, a chat it may have changed is put back
         if target.live and result.setup_error is None:
             client.settle()
@@ -209,6 +214,8 @@ def restore(run: ContractRun) -> RestoreOutcome:
     except (RunAbortedError, KeyboardInterrupt) as exc:
         reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
         return RestoreOutcome(False, f"{label} was NOT restored: {reason}", body)
+    except Exception as exc:  # a bug of ours must not hide that the chat may still be changed
+        return RestoreOutcome(False, f"{label} may NOT be restored: internal error {type(exc).__name__}: {exc}", body)
     final = read.body if read.ok and isinstance(read.body, dict) else None
     if final is None:
         return RestoreOutcome(False, f"{label} was NOT restored: reading it back was answered {read.status}", body)

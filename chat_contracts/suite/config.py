@@ -8,7 +8,6 @@ the run before it changes anything.
 
 from __future__ import annotations
 
-import os
 import random
 import shlex
 import tempfile
@@ -19,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chat_contracts.core.errors import ChatContractsError, UsageError
+from chat_contracts.core.redact import Redactor
 from chat_contracts.core.registry import Provider, get_provider, provider_names
 from chat_contracts.drift import history
 from chat_contracts.provider import baseline
@@ -63,7 +63,10 @@ def read_config(given: Lookup, environ: Mapping[str, str], front: FrontEnd = PYT
     try:
         return _read_config(given, environ, front)
     except UsageError as exc:  # the messages spell options as pytest does; say them as the user typed them
-        raise UsageError(front.respell(str(exc))) from None
+        token = given("token") or environ.get(option("token").env or "") or ""
+        secret = [token] if len(token) >= MIN_TOKEN else []  # a shorter one is refused as no real token
+        message = Redactor(secret)(front.respell(str(exc)))  # a token pasted in the wrong place stays unshown
+        raise UsageError(message) from None
 
 
 def _read_config(given: Lookup, environ: Mapping[str, str], front: FrontEnd) -> SuiteConfig:
@@ -201,14 +204,18 @@ def _live_config(
 
 
 def _base_url(text: str, where: str) -> str:
-    parts = urlsplit(text)
-    if parts.username is not None or parts.password is not None:
-        # The URL is not repeated: whatever stands before the @ may be a secret.
+    # The URL is repeated only once it is known to hold no secret: none before an @, none in a query.
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (parsed on access: a port that is no number raises here, not in the first request)
+    except ValueError as exc:
+        raise UsageError(f"{where} is not a valid URL ({exc})") from None
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise UsageError(f"{where} carries credentials (user:password@): give the token with CONTRACT_TOKEN instead")
+    if parts.query or parts.fragment:
+        raise UsageError(f"{where} has a query or a fragment (not shown); give the base URL, API prefix included")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"{where} {text!r} is not an http(s) URL")
-    if parts.query or parts.fragment:
-        raise UsageError(f"{where} {text!r} has a query or a fragment; give the base URL, API prefix included")
     return text.rstrip("/")
 
 
@@ -264,7 +271,7 @@ def _check_cap(provider: str, max_requests: int, known_values: Mapping[str, Any]
         raise UsageError(problem)
 
 
-def _writable(path: Path, what: str) -> Path:
+def writable(path: Path, what: str) -> Path:
     """`path`, once its directory is known to take a new file; UsageError otherwise (before any request)."""
     directory = path.parent
     try:
@@ -279,12 +286,17 @@ def _writable(path: Path, what: str) -> Path:
 
 
 def _can_make(directory: Path, what: str) -> Path:
-    """`directory`, once it is known it exists as a writable directory or could be made (nothing is made now)."""
+    """`directory`, once it is known it exists as a writable directory or could be made (nothing is left made
+    now: a directory is tried in its nearest existing ancestor and removed)."""
     existing = directory
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
-    if (existing == directory and not directory.is_dir()) or not os.access(existing, os.W_OK | os.X_OK):
-        raise UsageError(f"{what} {directory}: cannot be written")
+    if existing == directory and not directory.is_dir():
+        raise UsageError(f"{what} {directory}: cannot be written (not a directory)")
+    try:  # os.access says yes to root anywhere, /proc included: only making something tells
+        tempfile.TemporaryDirectory(dir=existing, prefix=".chat-contracts-").cleanup()
+    except OSError as exc:
+        raise UsageError(f"{what} {directory}: cannot be written ({exc.strerror or exc.__class__.__name__})") from None
     return directory
 
 
@@ -292,7 +304,7 @@ def _paths(given: Lookup) -> dict[str, Any]:
     found: dict[str, Any] = {"artifacts": _can_make(artifacts_dir(given("artifacts")), "--contract-artifacts")}
     for name, key in (("drift-report", "drift_report"), ("har", "har"), ("write-baseline", "write_baseline")):
         if given(name):
-            found[key] = _writable(Path(given(name)), option(name).flag)
+            found[key] = writable(Path(given(name)), option(name).flag)
     if given("drift-since"):
         found["drift_since"] = Path(given("drift-since"))
         if found["drift_since"].is_dir():

@@ -19,9 +19,10 @@ import json
 import os
 import signal
 import threading
-from collections.abc import Generator, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,7 +39,7 @@ from chat_contracts.provider.report import explain, replay_for, summary_lines
 from chat_contracts.provider.verify import CHAT_RESTORED, RUN_COMPLETED, RunResult, verify
 from chat_contracts.reference.faults import build
 from chat_contracts.reference.transport import mock_transport
-from chat_contracts.suite.config import SuiteConfig, per_provider, read_config
+from chat_contracts.suite.config import SuiteConfig, per_provider, read_config, writable
 from chat_contracts.suite.options import PYTEST, FrontEnd
 
 # Each row's report carries its provider's summary (xdist serializes a report's attributes back to the
@@ -59,6 +60,8 @@ def suite_config(config: pytest.Config) -> SuiteConfig:
         front = config.stash.get(FRONT_END, PYTEST)
         try:
             suite = read_config(lambda name: config.getoption("contract_" + name.replace("-", "_")), os.environ, front)
+            if getattr(config.option, "xmlpath", None):  # pytest's own option: known bad before a live run, too
+                writable(Path(config.option.xmlpath), "--junitxml")
         except ChatContractsError as exc:
             raise pytest.UsageError(str(exc)) from None
         config.stash[_CONFIG] = suite
@@ -73,16 +76,12 @@ FRONT_END = pytest.StashKey[FrontEnd]()  # how the suite was started, for the li
 
 
 @contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (CI cancellation, `timeout`) ends a run like Ctrl-C does: the chat is put back first."""
+def _on_sigterm(handle: Callable[[], None]) -> Iterator[None]:
+    """Call `handle` on SIGTERM (CI cancellation, `timeout`) for the length of the block (main thread only)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: handle())
     try:
         yield
     finally:
@@ -96,6 +95,7 @@ class SuitePlugin:
     results: dict[str, RunResult] = field(default_factory=dict)  # the runs of this process
     summaries: dict[str, dict[str, Any]] = field(default_factory=dict)  # every run, from the reports
     written: list[str] = field(default_factory=list)
+    worker_pids: list[int] = field(default_factory=list)  # xdist, in the controller: its workers' processes
 
     def __post_init__(self) -> None:
         self.redact = Redactor(self.suite.secrets)
@@ -122,10 +122,10 @@ class SuitePlugin:
                 max_body=suite.options.max_body,
                 transport_factory=lambda: mock_transport(api, target.base_url),
             )
-        observed, har = Observations(target.provider), HarLog()
-        observers = [observed.record] + ([har.record] if suite.har else [])  # the log keeps bodies: only if asked
-        with _sigterm_as_interrupt():
-            result = verify(target, suite.options, client=client, observers=observers, progress=self._progress)
+        observed, har = Observations(target.provider), HarLog(self.redact.bytes)
+        # Only what was asked for is kept: the HAR log holds bodies, the observations what the report shows.
+        observers = ([observed.record] if suite.drift_report else []) + ([har.record] if suite.har else [])
+        result = verify(target, suite.options, client=client, observers=observers, progress=self._progress)
         if client is not None:
             client.close()
         # Reports are written after the restore: a report never delays putting the chat back.
@@ -157,6 +157,8 @@ class SuitePlugin:
         if result.setup_error:
             pytest.skip(f"not exercised: {name} could not be run: {result.setup_error}")
         if row == RUN_COMPLETED:
+            if result.internal_error:
+                pytest.fail(f"[{result.target}] {result.aborted}:\n{result.internal_error}", pytrace=False)
             if result.aborted:
                 pytest.fail(f"[{result.target}] the run stopped before its end: {result.aborted}", pytrace=False)
             return
@@ -185,6 +187,7 @@ class SuitePlugin:
             self.suite.artifacts,
             self.suite.reproduce(f"{name} and {row}"),
             replay=replay_for(target, self.suite.fault),
+            scrub=self.redact.bytes,
         )
         if not new:
             pytest.xfail("known violations (--contract-baseline):\n" + message)
@@ -199,12 +202,38 @@ class SuitePlugin:
             "target": result.target,
             "lines": summary_lines(result),
             "setup_error": result.setup_error,
+            "internal_error": result.internal_error is not None,
             "restore": None if restore is None else asdict(restore),
             "violations": [baseline.key(result.provider, v) for v in result.violations],
             "written": self.written,
         }
 
     # --- hooks ------------------------------------------------------------------------------------------
+
+    # --- SIGTERM ends a session as Ctrl-C does: chats are put back first -------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
+        with _on_sigterm(self._sigterm):
+            return (yield)
+
+    def _sigterm(self) -> None:
+        """In the process that runs a provider: KeyboardInterrupt, which puts the chat back and ends the session.
+        In an xdist controller: passed on to the workers (a controller that died would leave them seconds to
+        restore before execnet ends them); they put their chats back and end, and the session with them."""
+        pids, self.worker_pids = self.worker_pids, []
+        if not pids:
+            raise KeyboardInterrupt
+        for pid in pids:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodeready(self, node: Any) -> None:
+        """xdist, in the controller: each worker's process, from execnet's popen gateway (None elsewhere)."""
+        popen = getattr(getattr(node.gateway, "_io", None), "popen", None)
+        if popen is not None:
+            self.worker_pids.append(popen.pid)
 
     def pytest_report_header(self, config: pytest.Config) -> str:
         suite = self.suite

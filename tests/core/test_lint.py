@@ -254,3 +254,75 @@ def test_a_broken_baseline_is_one_line_exit_2(tmp_path: Path, capsys: pytest.Cap
     code, out, err = _lint(capsys, "--baseline", str(baseline))
     assert code == 2 and out == ""
     assert len(err.splitlines()) == 1 and err.startswith(f"error: {baseline}: ") and words in err, err
+
+
+# --- bounded work: $refs that fan out and regexes that backtrack are findings, never hours ---------------
+
+
+def _fan_out(shape: str, levels: int = 9) -> dict[str, Any]:
+    """A few KB in which S<n> applies ten `$ref`s to S<n-1>: checking it takes 10**levels schema checks (for
+    `unevaluated`, one `$ref` whose `unevaluatedProperties` makes jsonschema validate it again: 2.6**levels)."""
+    schemas: dict[str, Any] = {"S0": {"type": "object", "example": {}}}
+    for n in range(1, levels + 1):
+        refs = [{"$ref": f"#/components/schemas/S{n - 1}"} for _ in range(10)]
+        schemas[f"S{n}"] = {
+            "allOf": {"allOf": refs, "example": {}},  # the structural walk and every example
+            "items": {"items": {"allOf": refs}},  # the walk, which collects properties through `items`
+            "properties": {"properties": {"a": {"allOf": refs}}},  # an example as deep as the fan-out
+            "default": {"properties": {"a": {"allOf": refs}}},  # a default as deep: checked by the walk
+            "unevaluated": {"allOf": refs[:1], "unevaluatedProperties": False},
+        }[shape]
+    deep: Any = [] if shape == "items" else {}
+    for _ in range(levels):
+        deep = [deep] if shape == "items" else {"a": deep}
+    schemas[f"S{levels}"]["default" if shape == "default" else "example"] = deep
+    return {"openapi": "3.1.0", "info": {"title": shape, "version": "1"}, "components": {"schemas": schemas}}
+
+
+FAN_OUTS = {"allOf": 9, "items": 9, "properties": 9, "default": 9, "unevaluated": 20}
+
+
+@pytest.mark.parametrize("shape", list(FAN_OUTS))
+def test_a_ref_fan_out_is_one_finding_not_hours(tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: str) -> None:
+    bomb = _write(tmp_path, "bomb.yaml", _fan_out(shape, FAN_OUTS[shape]))
+    modest = _fan_out("allOf", levels=3)  # a thousand checks: still checked
+    modest["components"]["schemas"]["S3"]["example"] = 5
+    code, out, err = _lint(capsys, "--no-baseline", str(bomb), str(_write(tmp_path, "modest.yaml", modest)))
+    assert code == 1 and err == ""
+    bomb_line, modest_line, summary = out.splitlines()
+    assert bomb_line.startswith("bomb.yaml: ref-expansion-too-large at /components/schemas/S")
+    assert bomb_line.endswith(
+        ": validating reaches 500,000 schema checks here ($refs that fan out?): "
+        "the structural walk and the example checks are skipped"
+    )
+    assert (
+        modest_line
+        == "modest.yaml: example-invalid at /components/schemas/S3/example: (root): 5 is not of type 'object'"
+    )
+    assert summary == "2 document(s): 2 new finding(s), 0 known"
+
+
+def test_catastrophic_patterns_are_findings_and_the_checks_run_without_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    attack = "a" * 35 + "!"  # hours of backtracking for each pattern below, which Python's `re` would try
+    spec = _wilson()
+    spec["components"]["schemas"].update(
+        R={"type": "string", "pattern": "^(a+)+$", "example": attack},
+        D={"type": "string", "pattern": r"^(\w+\s?)+$", "default": attack},  # checked by the structural walk
+        P={"type": "object", "patternProperties": {"^([a-z]+-?)+$": {"type": "integer"}}, "example": {attack: 1}},
+        # Repetitions of repetitions with one way to split: slugs, host names, paths. Still checked.
+        Slug={"type": "string", "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$", "examples": ["chat-42", "Not-A-Slug"]},
+        Host={"type": "string", "pattern": r"^([a-z0-9-]+\.)+[a-z]{2,}$", "example": "api.wilson.example"},
+        Path={"type": "string", "pattern": "^(/[^/]+)+$", "example": "/chat/42"},
+    )
+    code, out, err = _lint(capsys, "--no-baseline", str(_write(tmp_path, "w.yaml", spec)))
+    assert code == 1 and err == ""
+    found = [line.split(": ")[1] for line in out.splitlines()[:-1]]
+    assert found == [
+        "example-invalid at /components/schemas/Slug/examples/1",
+        "pattern-catastrophic at /components/schemas/D/pattern",
+        "pattern-catastrophic at /components/schemas/P/patternProperties/^([a-z]+-?)+$",
+        "pattern-catastrophic at /components/schemas/R/pattern",
+    ]
+    assert "a repetition of a repetition, like (a+)+: it can backtrack for hours, so lint checks without it" in out

@@ -4,11 +4,13 @@ left exactly as it was."""
 from __future__ import annotations
 
 import base64
+import html
 import json
 import random
 import string
 import time
 from collections.abc import Callable
+from html.entities import html5
 from urllib.parse import quote
 
 import pytest
@@ -16,6 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from chat_contracts.core.redact import REDACTED, Redactor
+from chat_contracts.core.text import show
 
 # Alphabets as plain strings: `st.characters` would have hypothesis cache Unicode tables under .hypothesis/
 # in the working tree, and tests write nothing there.
@@ -33,6 +36,20 @@ def _dotnet(token: str) -> str:
     return "".join(c if c.isalnum() else f"\\u{ord(c):04X}" for c in token)
 
 
+# HTML's named entities that stand for one character, and a name for each such character (the last in order).
+NAMED = {name: char for name, char in html5.items() if name.endswith(";") and len(char) == 1}
+NAME_OF = {char: name for name, char in sorted(NAMED.items())}
+
+
+def _html(token: str) -> str:
+    return "".join(f"&{NAME_OF[c]}" if c in NAME_OF and not c.isalnum() else c for c in token)
+
+
+def _utf16(token: str) -> str:
+    """A UTF-16 body read as if it were text: a NUL after each ASCII character."""
+    return token.encode("utf-16-le").decode("latin-1")
+
+
 ENCODERS: dict[str, Callable[[str], str]] = {
     "raw": lambda t: t,
     "json": lambda t: json.dumps(t),
@@ -47,6 +64,17 @@ ENCODERS: dict[str, Callable[[str], str]] = {
     "lower": str.lower,
     "json-twice": lambda t: json.dumps(json.dumps(t)),
     "json-twice-php": lambda t: json.dumps(json.dumps(t).replace("/", "\\/")),
+    "url-twice": lambda t: quote(quote(t, safe=""), safe=""),
+    "url-thrice-lower": lambda t: quote(quote(quote(t, safe=""), safe=""), safe="").lower(),
+    "form": lambda t: t.replace("+", " "),  # a raw "+" read back by form decoding
+    "utf16": _utf16,
+    "utf16-be": lambda t: t.encode("utf-16-be").decode("latin-1"),
+    "utf16-shown": lambda t: show(t.encode("utf-16-le"), limit=10_000),  # each NUL as "\\x00"
+    "utf16-json": lambda t: json.dumps(_utf16(t)),  # each NUL as "\\u0000"
+    "hex-escaped": lambda t: "".join(f"\\x{b:02x}" for b in t.encode()),
+    "html": _html,
+    "html-escape": html.escape,
+    "html-twice": lambda t: html.escape(_html(t)),
 }
 
 
@@ -99,6 +127,17 @@ def _base64_leaks(output: str, token: str) -> list[str]:
 @example(token="%" * 12, encoding="url", before="", after="")
 @example(token="\\" * 12, encoding="json-twice", before="", after="")
 @example(token="************", encoding="raw", before="a", after="b")
+@example(token="cc_live_5f2b+Q/x=AbCdEfGh+", encoding="url-twice", before="", after="")
+@example(token="cc_live_5f2b+Q/x=AbCdEfGh+", encoding="url-thrice-lower", before="", after="")
+@example(token="cc_live_5f2b+Q/x=AbCdEfGh+", encoding="form", before="q=", after="&n=1")
+@example(token="cc_live_5f2b+Q/x=AbCdEfGh+", encoding="utf16", before="\xff\xfe", after="")
+@example(token="cc_live_5f2b+Q/x=AbCdEfGh+", encoding="utf16-be", before="", after="")
+@example(token="cc_live_5f2b+Q/x=AbCdEfGh+", encoding="utf16-shown", before="", after="")
+@example(token="cc_live_5f2b+Q/x=AbCdEfGh+", encoding="utf16-json", before="", after="")
+@example(token="cc_live_5f2b+Q/x=AbCdEfGh+", encoding="hex-escaped", before="", after="")
+@example(token="cc/live/5f2b+Q/x=AbCd&Ef<Gh", encoding="html", before="", after="")
+@example(token="cc&live<5f2b>Q&x=AbCd&Ef<Gh", encoding="html-escape", before="", after="")
+@example(token="cc/live/5f2b+Q/x=AbCd&Ef<Gh", encoding="html-twice", before="", after="")
 def test_a_secret_never_survives_in_any_encoding(token: str, encoding: str, before: str, after: str) -> None:
     redact = Redactor([token])
     text = f"{before}{ENCODERS[encoding](token)}{after}"
@@ -149,6 +188,8 @@ def test_several_secrets_at_once(tokens: list[str], data: st.DataObject) -> None
 @given(token=TOKENS, encoding=st.sampled_from(sorted(ENCODERS)), before=AROUND, after=AROUND, nested=st.booleans())
 @example(token='"' + "a" * 12, encoding="raw", before="", after="", nested=False)
 @example(token="a" * 12 + "\\", encoding="raw", before="", after='"', nested=True)
+@example(token="0" * 23 + "\\", encoding="json", before="0" * 11, after="", nested=False)
+@example(token="0" * 23 + "\\", encoding="json", before="0" * 9, after="", nested=True)
 def test_redacted_json_is_still_json(token: str, encoding: str, before: str, after: str, nested: bool) -> None:
     """Reports and HAR files are JSON redacted as text: redaction must leave them parseable."""
     document = {"echo": f"{before}{ENCODERS[encoding](token)}{after}", "header": f"Bearer {token}", "n": 1}
@@ -189,6 +230,52 @@ def test_the_leak_oracle_can_fail() -> None:
     assert _leaks(f"a={token[:12]} b={token[12:]}", token)
 
 
+def test_every_named_entity_for_a_character_of_a_secret_is_read() -> None:
+    """Every HTML name a character has (``&sol;``, ``&plus;``, ``&AMP;``, ``&verbar;``), escaped once or twice."""
+    token = "cc_live_5f2b+Q/x=AbCdEfGh"
+    redact = Redactor([token])
+    for name, char in NAMED.items():
+        if char in token and not char.isalnum():
+            for entity in (f"&{name}", f"&amp;{name}"):
+                text = "<p>" + token.replace(char, entity) + "</p>"
+                assert redact(text) == "<p>***</p>", (name, text)
+
+
+# Bytes around a secret: anything but the redaction mark.
+BYTES_AROUND = st.binary(max_size=40).map(lambda data: data.replace(b"*", b""))
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(
+    token=TOKENS,
+    encoding=st.sampled_from(["raw", "lower", "url", "url-lower", "form", "utf16", "json"]),
+    before=BYTES_AROUND,
+    after=BYTES_AROUND,
+)
+@example(token="cc_live_5f2b+Q/x=AbCdEfGh", encoding="url-lower", before=b"\xff\xfe\x00", after=b"\x80")
+@example(token="cc_live_5f2b+Q/x=AbCdEfGh", encoding="lower", before=b"", after=b"")
+def test_a_secret_in_binary_data_never_survives(token: str, encoding: str, before: bytes, after: bytes) -> None:
+    """Bytes that are not UTF-8 (a gzip or image body, a UTF-16 one) are redacted as bytes, and are otherwise
+    left as they were."""
+    redact = Redactor([token])
+    data = before + ENCODERS[encoding](token).encode("latin-1") + after
+    output = redact.bytes(data)
+    assert _leaks(output.decode("latin-1"), token) == [], (data, output)
+    assert redact.bytes(before + after) == before + after
+
+
+def test_a_non_ascii_secret_is_found_in_its_utf8_bytes() -> None:
+    """A secret's UTF-8 bytes, one by one: URL-encoded, or inside bytes that are not UTF-8 as a whole."""
+    token = "cc_test_t\u00f6k\u00e9n_8f3Kq9\u65e5"
+    redact = Redactor([token])
+    raw = token.encode()
+    assert redact.bytes(b"\xff" + raw + b"\xfe") == b"\xff***\xfe"
+    assert redact.bytes(b"x=" + raw + b";") == b"x=***;"
+    assert redact(f"x={quote(token)}&y=2") == "x=***&y=2"
+    assert redact(f"x={quote(token).lower()}&y=2") == "x=***&y=2"
+    assert redact(f"x={json.dumps(token)}&y=2") == 'x="***"&y=2'
+
+
 # --- text that must not change ----------------------------------------------------------------------
 
 UNCHANGED = [
@@ -201,6 +288,8 @@ UNCHANGED = [
     "a" * 10_000,
     "\x00\x01\n\r\t\x7f",
     "&#" + "9" * 5_000 + "; &#x" + "f" * 5_000 + "; &#xD800; %zz % \\u12 \\ud800",  # hostile escapes
+    "%25" * 5_000 + "z &" + "amp;" * 5_000 + " &amp &" + "a" * 5_000 + "; &nosuchname; &amp;nosuchname; &;",
+    "\\x4 \\xzz \\x \x00" * 3 + "\x00" * 5_000 + "a+b %2B & &plus; &sol;",
 ]
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from chat_contracts.core.http import BoundedClient
+from chat_contracts.core.redact import Redactor
 from chat_contracts.core.registry import get_provider
 from chat_contracts.provider.cases import Auth
 from chat_contracts.provider.report import auth_argument, curl, describe, explain, replay_for
@@ -47,6 +48,14 @@ def test_long_or_unprintable_bodies_are_sent_from_a_file(tmp_path: Path, body: b
     (written,) = tmp_path.iterdir()
     assert written.read_bytes() == body
     assert line.endswith(f"--data-binary @{written}")
+
+
+def test_a_body_file_holds_no_secret(tmp_path: Path) -> None:
+    body = ("title=" + TOKEN).encode("utf-16")  # not UTF-8: written to a file, where no redaction reaches
+    curl(record(body), WHOP, tmp_path, scrub=Redactor([TOKEN]).bytes)
+    (written,) = tmp_path.iterdir()
+    assert TOKEN.encode("utf-16-le") not in written.read_bytes()
+    assert "title=".encode("utf-16-le") in written.read_bytes()
 
 
 def test_unprintable_bodies_are_shown_with_escapes() -> None:

@@ -4,6 +4,7 @@ reading the chat back."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -208,6 +209,29 @@ def test_an_interrupted_run_still_puts_the_chat_back() -> None:
     api = Interrupts(get_provider("whop"), token=TOKEN)
     result = run(api)
     assert result.interrupted
+    assert result.restore is not None and result.restore.restored
+    assert api.chats[api.chat_id]["title"] == "Weekly Revenue Analysis"
+
+
+def test_a_bug_of_ours_is_reported_once_and_the_chat_is_still_put_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exception that is no ChatContractsError (a check that crashes on some answer) ends the run as an
+    internal error, with the traceback; the restore runs, and verify returns instead of raising."""
+    from chat_contracts.provider import checks
+
+    judge = checks.CHECKS["field_applied"].judge
+    calls = {"n": 0}
+
+    def crashes(ctx: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 30:
+            raise OverflowError("date value out of range")
+        return judge(ctx)
+
+    monkeypatch.setitem(checks.CHECKS, "field_applied", replace(checks.CHECKS["field_applied"], judge=crashes))
+    api = build(get_provider("whop"), None, token=TOKEN)
+    result = run(api)
+    assert result.internal_error and "OverflowError: date value out of range" in result.internal_error
+    assert result.aborted and "internal error" in result.aborted
     assert result.restore is not None and result.restore.restored
     assert api.chats[api.chat_id]["title"] == "Weekly Revenue Analysis"
 

@@ -117,6 +117,23 @@ def test_restored_after_an_interruption(pytester: pytest.Pytester, signal_number
     assert f"whop chat {CHAT} restored" in result.stdout.str()
 
 
+def test_restored_after_sigterm_to_the_xdist_controller(pytester: pytest.Pytester) -> None:
+    """Under `-n`, CI's SIGTERM reaches the controller alone: it passes it on to the worker running the
+    provider, which puts the chat back; the session then ends as interrupted."""
+    api = whop()
+    with serving(api) as base_url:
+        command = [sys.executable, "-m", "pytest", *live_args(base_url), "-n", "2", "-p", "no:cacheprovider"]
+        process = subprocess.Popen(command, cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   text=True, env={**os.environ, "CONTRACT_TOKEN": TOKEN})  # fmt: skip
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not (api.requests >= 30 and api.chats[CHAT]["title"] != SEED_TITLE):
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=90)
+    assert process.returncode == pytest.ExitCode.INTERRUPTED, out[-3000:]
+    assert api.requests < 100 and as_found(api), out[-3000:]
+
+
 # --- the token, echoed back in every encoding, never leaves the tool -----------------------------------
 
 HEADER_SAFE_TOKEN = "tok_live-Header+Safe-Token-0123456789"  # a valid header name too (RFC 9110 tchars)

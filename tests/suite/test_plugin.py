@@ -8,6 +8,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,31 @@ def test_a_live_provider_that_breaks_the_first_answer_gets_a_contract_report(
     assert f"{provider} chat {api.chat_id} restored" in out or "no snapshot, and nothing that could change" in out
 
 
+def test_a_bug_of_ours_fails_one_row_runs_once_and_puts_the_chat_back(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, served: Any
+) -> None:
+    """A check that crashes (a bug of ours) must not make each row run the suite again, nor hide the restore."""
+    judge = CHECKS["field_applied"].judge
+
+    def crashes(ctx: Any) -> Any:
+        if ctx.case.phase == "semantics":
+            raise OverflowError("date value out of range")
+        return judge(ctx)
+
+    monkeypatch.setitem(CHECKS, "field_applied", replace(CHECKS["field_applied"], judge=crashes))
+    api = whop()
+    monkeypatch.setenv("CONTRACT_TOKEN", TOKEN)
+    result = pytester.runpytest_inprocess(*live(served(api)), "--junitxml=junit.xml")
+    assert result.ret == 1, result.stdout.str()[-3000:]
+    rows = junit_rows(pytester.path / "junit.xml")
+    assert rows["test_contract[whop-run_completed]"] == "failure"
+    assert "an internal error of chat-contracts (a bug: please report it)" in result.stdout.str()
+    assert "OverflowError: date value out of range" in result.stdout.str()
+    assert f"whop chat {CHAT} restored" in result.stdout.str()
+    assert api.requests < 150  # one run, not one per row
+    assert api.chats[CHAT]["title"] == whop().chats[CHAT]["title"]
+
+
 @pytest.mark.parametrize("case", ["unreachable", "wrong-token", "unknown-chat"])
 def test_a_provider_that_cannot_be_verified_is_exit_4_with_one_line(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, served: Any, case: str
@@ -156,6 +182,14 @@ def token(value: str) -> tuple[str, str]:
         (("--contract-base-url", "http://127.0.0.1:9/api/v1", "--contract-chat-id", "x"), "needs --contract-provider"),
         ((*WHOP_AT, "--contract-chat-id", "x"), "needs a token"),
         (("--contract-provider", "whop", "--contract-base-url", "ftp://x", *TOKEN_AND_CHAT), "is not an http(s) URL"),
+        (("--contract-provider", "whop", "--contract-base-url", "http://127.0.0.1:abc/api/v1", *TOKEN_AND_CHAT),
+         "is not a valid URL (Port could not be cast to integer value as 'abc')"),
+        (("--contract-provider", "whop", "--contract-base-url", "http://user:s3cr3t@[::1/api", *TOKEN_AND_CHAT),
+         "--contract-base-url is not a valid URL"),
+        (("--contract-provider", "whop", "--contract-base-url", "https://h/api?key=tok-0123456789", *TOKEN_AND_CHAT),
+         "has a query or a fragment (not shown)"),
+        (("--contract-artifacts", "/proc/nope"), "--contract-artifacts /proc/nope: cannot be written"),
+        (("--junitxml", "/proc/nope/junit.xml"), "--junitxml /proc/nope/junit.xml: cannot be written"),
         (
             ("--contract-provider", "whop", "--contract-base-url", "https://user:s3cr3t@api.example/api/v1",
              *TOKEN_AND_CHAT),
@@ -187,7 +221,7 @@ def test_bad_input_is_one_line_and_exit_4(pytester: pytest.Pytester, args: tuple
     assert result.ret == 4, result.stdout.str()[-2000:]
     text = "\n".join(result.errlines + result.outlines)
     assert message in text and "Traceback" not in text and "INTERNALERROR" not in text
-    assert "s3cr3t" not in text
+    assert "s3cr3t" not in text and "tok-0123456789" not in text
 
 
 def test_an_unknown_provider_in_the_environment_is_one_line(
