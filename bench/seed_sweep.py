@@ -1,11 +1,12 @@
 """Same verdict on every seed, measured: conforming implementations over many random seeds (no false
 alarm may appear) and every catalogue fault over many random seeds (each must be caught by its check).
 
-    python bench/seed_sweep.py [--conforming-seeds 200] [--fault-seeds 20] [--jobs 2] [--only NAME ...]
+    python bench/seed_sweep.py [--conforming-seeds 200] [--fault-seeds 20] [--jobs 2] [--only NAME ...] [--seed N]
 
-Seeds are drawn at random (and printed), so every sweep looks at new ones. Each run is the whole engine
-(every phase, dev profile, 150 requests) against an in-process mock, bounded by the request cap. Exit 1
-on any false alarm or miss, with the seed and the command that replays it.
+Seeds are drawn at random (and printed with any failure), so every sweep looks at new ones; `--seed N` runs
+each implementation once at seed N (to replay a failure). Progress goes to stderr every 100 runs. Each run
+is the whole engine (every phase, dev profile, 150 requests) against an in-process mock, bounded by the
+request cap. Exit 1 on any false alarm or miss, with the seed and the command that replays it.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def main() -> int:
     parser.add_argument("--fault-seeds", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--only", nargs="*", help="behaviours to run ('reference' for the reference mocks)")
+    parser.add_argument("--seed", type=int, help="run each implementation once, at this seed")
     args = parser.parse_args()
     rng = random.SystemRandom()
     conforming = [(p, None) for p in ("whop", "wilson")]
@@ -67,15 +69,23 @@ def main() -> int:
     if args.only:
         conforming = [c for c in conforming if (c[1] or "reference") in args.only]
         faulty = [f for f in faulty if f[1] in args.only]
-    jobs = [(p, b, rng.randrange(2**32)) for p, b in conforming for _ in range(args.conforming_seeds)]
-    jobs += [(p, b, rng.randrange(2**32)) for p, b in faulty for _ in range(args.fault_seeds)]
+    if args.seed is not None:
+        args.conforming_seeds = args.fault_seeds = 1
+
+    def seed() -> int:
+        return rng.randrange(2**32) if args.seed is None else int(args.seed)
+
+    jobs = [(p, b, seed()) for p, b in conforming for _ in range(args.conforming_seeds)]
+    jobs += [(p, b, seed()) for p, b in faulty for _ in range(args.fault_seeds)]
     print(f"{len(jobs)} runs: {len(conforming)} conforming implementations x {args.conforming_seeds} seeds, "
           f"{len(faulty)} faults x {args.fault_seeds} seeds, {args.jobs} processes", flush=True)  # fmt: skip
     start = time.perf_counter()
     failures: list[Outcome] = []
     per_behaviour: dict[tuple[str, str | None], list[bool]] = {}
     with ProcessPoolExecutor(args.jobs) as pool:
-        for outcome in pool.map(one, jobs, chunksize=4):
+        for done, outcome in enumerate(pool.map(one, jobs, chunksize=4), 1):
+            if done % 100 == 0:
+                print(f"{done}/{len(jobs)} runs, {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
             per_behaviour.setdefault((outcome.provider, outcome.behaviour), []).append(outcome.ok)
             if not outcome.ok:
                 failures.append(outcome)
@@ -91,8 +101,8 @@ def main() -> int:
           f"{caught_always}/{len(faulty)} faults caught on every seed")  # fmt: skip
     print(f"{time.perf_counter() - start:.0f} s")
     for outcome in failures[:20]:
-        print(f"replay: python bench/seed_sweep.py --only {outcome.behaviour or 'reference'} ... "
-              f"(seed {outcome.seed}); or pytest --pyargs chat_contracts.suite --contract-seed {outcome.seed} "
+        print(f"replay: python bench/seed_sweep.py --only {outcome.behaviour or 'reference'} --seed {outcome.seed}"
+              f"; or pytest --pyargs chat_contracts.suite --contract-seed {outcome.seed} "
               f"--contract-provider {outcome.provider}"
               + (f" --contract-mock-fault {outcome.behaviour}" if outcome.behaviour else ""))  # fmt: skip
     return 1 if failures else 0

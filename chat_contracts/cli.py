@@ -30,7 +30,7 @@ def _lint(args: argparse.Namespace) -> int:
     specs = [Path(s) for s in args.specs] or lint.default_specs()
     baseline_path = None if args.no_baseline else Path(args.baseline or contracts_dir() / lint.BASELINE_FILE)
     baseline = lint.load_baseline(baseline_path)
-    status, new, known = EXIT_OK, 0, 0
+    status, new, known, warnings = EXIT_OK, 0, 0, 0
     for spec in specs:
         try:
             document = Document.load(spec)
@@ -40,8 +40,14 @@ def _lint(args: argparse.Namespace) -> int:
             continue
         for finding in lint.apply_baseline(lint.lint_document(document), baseline):
             print(finding.line())
-            known, new = known + bool(finding.known), new + (not finding.known)
-    print(f"{len(specs)} document(s): {new} new finding(s), {known} known")
+            if finding.warning and not finding.known:
+                warnings += 1
+            else:
+                known, new = known + bool(finding.known), new + (not finding.known)
+    print(
+        f"{len(specs)} document(s): {new} new finding(s), {known} known"
+        + (f", {warnings} warning(s)" if warnings else "")
+    )
     if status == EXIT_OK and new:
         status = EXIT_FINDINGS
     return status
@@ -214,7 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
         "verify",
         help="verify a provider against its contract (the contract suite, run by pytest)",
         description="Without --base-url: every provider's built-in mock. Exit 0: every check held (and a live "
-        "chat was put back); 1: violations; 2: bad input; 4: the provider could not be verified at all.",
+        "chat was put back); 1: violations; 2: bad input; 3: an internal error (a bug of ours; the chat is put "
+        "back first); 4: the provider could not be verified at all; 130: interrupted (Ctrl-C, SIGTERM).",
     )
     for option in OPTIONS:
         option.add_to(verify_cmd.add_argument, prefix="--")

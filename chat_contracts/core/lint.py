@@ -9,7 +9,8 @@ A spec under review may come from anyone: the structural validator's walk only r
 without external references, and even then with no way to fetch anything; examples are only checked
 against a document whose structure is sound (a wrong shape is a finding, never a crash). Neither runs
 when validating would take more than MAX_CHECKS schema checks (`ref-expansion-too-large`: $refs that
-fan out), and neither matches a regex that can backtrack for hours (`pattern-catastrophic`).
+fan out), and neither matches a regex that looks like it can backtrack for hours (`pattern-catastrophic`, a
+warning: it does not fail lint).
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ _DATA = ("example", "examples", "enum", "const", "default")
 MAX_CHECKS = 500_000
 
 
+# Rules that may flag a sound spec: a regex that only looks like it backtracks (`_delimited` proves one
+# kind safe, not every kind).
+WARNINGS = frozenset({"pattern-catastrophic"})
+
+
 @dataclass(frozen=True)
 class Finding:
     spec: str
@@ -74,8 +80,13 @@ class Finding:
     message: str
     known: str | None = None  # the reason, when listed in the baseline
 
+    @property
+    def warning(self) -> bool:
+        """A finding that is reported and does not fail lint: its rule can be wrong about a sound spec."""
+        return self.rule in WARNINGS
+
     def line(self) -> str:
-        tag = f"  [known: {self.known}]" if self.known else ""
+        tag = f"  [known: {self.known}]" if self.known else "  [warning: does not fail lint]" if self.warning else ""
         return f"{self.spec}: {self.rule} at {self.pointer or '/'}: {self.message}{tag}"
 
 
@@ -127,7 +138,7 @@ def _check(document: Document) -> Iterator[tuple[str, str, str]]:
     yield from unresolved
     risky = [(at, regex) for at, regex in _patterns(document.data, "") if _backtracks(regex)]
     for at, _ in risky:
-        message = "a repetition of a repetition, like (a+)+: it can backtrack for hours, so lint checks without it"
+        message = "a repetition of a repetition, like (a+)+: it may backtrack for hours, so lint checks without it"
         yield "pattern-catastrophic", at, message
     checked = Document(_without_patterns(document.data, {r for _, r in risky}), document.source) if risky else document
     too_large = [] if unresolved or external else list(_too_many_checks(checked))
@@ -384,12 +395,13 @@ def _too_many_checks(document: Document) -> Iterator[tuple[str, str, str]]:
 
 
 # Python's `re` backtracks: a repetition of a repetition, `^(a+)+$`, tries every way to split "aaa...a!" between
-# the two before failing, twice as many with each character (hours at 35). Such a pattern is a finding, and the
-# structural walk (which checks each `default`) and the example checks run on a copy of the document without it.
-# One kind is exempt, so that slugs (`^[a-z]+(-[a-z]+)*$`), host names and paths pass: an iteration that is one
-# repeated character class plus single characters, starting or ending with a character that class cannot match,
-# has one way to split. Not detected: other exponential backtracking (`(a|a)*`, `(a+){1,99}`), and the polynomial
-# kind, `\d+x` searched in a long string of digits.
+# the two before failing, twice as many with each character (hours at 35); so does a bounded one, `(a+){1,40}`.
+# Such a pattern is a warning, and the structural walk (which checks each `default`) and the example checks run
+# on a copy of the document without it. One kind is exempt, so that slugs (`^[a-z]+(-[a-z]+)*$`), host names
+# and paths pass: an iteration that is one repeated character class plus single characters, starting or ending
+# with a character that class cannot match, has one way to split. Other safe kinds are warned about (semver's
+# official regex is one): a warning does not fail lint. Not detected: other exponential backtracking
+# (`(a|a)*`), and the polynomial kind, `\d+x` searched in a long string of digits.
 _parser: Any = importlib.import_module("re._parser")  # the regex parser of `re`, which has no stub
 _REPEATS = (_parser.MAX_REPEAT, _parser.MIN_REPEAT)
 _ONE_CHARACTER = (_parser.LITERAL, _parser.NOT_LITERAL, _parser.ANY, _parser.IN)
@@ -447,7 +459,7 @@ def _backtracks(regex: str) -> bool:
 
 def _repeats_a_repeat(items: Any, *, ignore_case: bool) -> bool:
     for op, av in items:
-        if op in _REPEATS and av[1] == _parser.MAXREPEAT and _repeats(av[2]) and not _delimited(av[2], ignore_case):
+        if op in _REPEATS and _many(av[1]) and _repeats(av[2]) and not _delimited(av[2], ignore_case):
             return True
         if any(_repeats_a_repeat(sub, ignore_case=ignore_case) for sub in _subpatterns(av)):
             return True
@@ -456,10 +468,12 @@ def _repeats_a_repeat(items: Any, *, ignore_case: bool) -> bool:
 
 def _repeats(items: Any) -> bool:
     """Whether a parsed regex repeats something without bound."""
-    return any(
-        (op in _REPEATS and av[1] == _parser.MAXREPEAT) or any(_repeats(sub) for sub in _subpatterns(av))
-        for op, av in items
-    )
+    return any((op in _REPEATS and _many(av[1])) or any(_repeats(sub) for sub in _subpatterns(av)) for op, av in items)
+
+
+def _many(most: int) -> bool:
+    """Whether a repetition's upper bound is high enough to backtrack for long: `+`, `*`, `{1,40}` (2^40 ways)."""
+    return bool(most == _parser.MAXREPEAT or most > 10)
 
 
 def _subpatterns(av: Any) -> Iterator[Any]:

@@ -6,8 +6,10 @@ A `Redactor` finds a secret however it was echoed back:
 
 - escaped, character by character, once or more: JSON (``\\u002B``, ``\\/``, doubled backslashes), ``\\x2b``
   (as Python prints), URL (``%2B``, ``%252B``), HTML (``&#43;``, ``&plus;``, ``&amp;plus;``), in any letter
-  case (header and field names are often lower-cased), with ``+`` read as a space (form decoding) and NULs
-  between characters dropped (a UTF-16 body read as text, the NULs raw or as ``\\x00`` or ``\\u0000``);
+  case (header and field names are often lower-cased), with ``+`` read as a space (form decoding), and a
+  JSON escape's backslash URL-encoded (``%5Cu002B``);
+- with NULs between characters (a UTF-16 body read as text, the NULs raw or as ``\\x00`` or ``\\u0000``):
+  they are taken out first, so escapes written in UTF-16 read as escapes;
 - encoded whole: hex, base64 (standard and URL-safe, at every alignment, so inside
   ``Basic base64(user:token)`` too), and a non-ASCII secret's UTF-8 bytes one by one (URL-encoded, or in
   bytes that are not UTF-8: `Redactor.bytes` reads bytes as UTF-8 when they are, and as Latin-1 always);
@@ -16,7 +18,11 @@ A `Redactor` finds a secret however it was echoed back:
   truncated-token probe sends it), since its halves are short enough to be ordinary words
   (``cc_test_token`` holds ``t_token``, as ``CONTRACT_TOKEN`` and ``blended_token_usage`` do).
 
-Not sought: hex with separators (``41:62``), and base64 of part of a secret.
+Not sought: hex with separators (``41:62``), base64 of part of a secret, and other escapes inside escapes of
+another kind.
+
+Output is cut where it would be too long to read (`show`, reports): `Redactor.clip` redacts before it cuts,
+since a secret the cut ran through would no longer be found.
 
 The search is linear in the text: the text is decoded once into a normalised form with a map back
 to its positions, a few fixed chunks of each secret are looked up with `str.find`, and each hit is
@@ -40,18 +46,29 @@ from typing import Any
 
 REDACTED = "***"
 _ESCAPE = re.compile(
-    r"(?=[\\%&\x00])(?:"  # every escape starts with one of these: looking ahead for them, `re` skips fast
-    r"\\+u(?P<high>d[89ab][0-9a-f]{2})\\+u(?P<low>d[c-f][0-9a-f]{2})"  # a JSON surrogate pair: one astral character
-    r"|\\+u(?P<code>[0-9a-f]{4})"  # JSON \uXXXX (a doubled backslash: escaped twice)
-    r"|\\+x(?P<byte>[0-9a-f]{2})"  # \xNN, as Python (and so `show`) prints a character or a byte
+    r"(?=[\\%&])(?:"  # every escape starts with one of these: looking ahead for them, `re` skips fast
+    r"(?:\\|%(?:25)*5c)+u(?P<high>d[89ab][0-9a-f]{2})(?:\\|%(?:25)*5c)+u(?P<low>d[c-f][0-9a-f]{2})"  # a JSON
+    # surrogate pair: one astral character; the backslash may be doubled (escaped twice) or URL-encoded
+    r"|(?:\\|%(?:25)*5c)+u(?P<code>[0-9a-f]{4})"  # JSON \uXXXX (a doubled backslash: escaped twice)
+    r"|(?:\\|%(?:25)*5c)+x(?P<byte>[0-9a-f]{2})"  # \xNN, as Python (and so `show`) prints a character or a byte
     r"|(?P<backslashes>\\+)"  # any other backslashes: JSON's short escapes (\" \/ \\), escaped once or twice, or none
     r"|%(?:25)*(?P<url>[0-9a-f]{2})"  # URL encoding, once or more ("%252F" is "%2F" encoded again)
     r"|&(?:amp;)*(?:#x(?P<hex_entity>[0-9a-f]{1,8})|#(?P<dec_entity>[0-9]{1,10})|(?P<name>[a-z][a-z0-9]{1,30}));"
     # HTML entities, escaped once or more ("&amp;sol;"); bounded: no 5,000-digit number, no name longer than any
-    r"|(?P<nuls>\x00+))",  # NULs: a UTF-16 body read as text has one after (or before) each ASCII character
+    r")",
     re.IGNORECASE,
 )
-_DROPPED = frozenset({"backslashes", "nuls"})  # the escapes that stand for nothing
+_DROPPED = frozenset({"backslashes"})  # the escapes that stand for nothing
+# NULs, raw or escaped: a UTF-16 body read as text has one after (or before) each ASCII character. They are
+# taken out before anything else is decoded, so that escapes written in UTF-16 (`\` NUL `u` NUL `0`...) read
+# as escapes.
+# How many backslashes belong to an escaped NUL depends on how often the text was escaped, which it does not
+# say (`\\x00u0041` is a NUL then `\u0041`, or `A` with a NUL before it, escaped twice): both are tried.
+_NULS = (
+    re.compile(r"(?:\x00|\\x00|\\u0000)+", re.IGNORECASE),
+    re.compile(r"(?:\x00|\\{1,2}x00|\\{1,2}u0000)+", re.IGNORECASE),
+)
+CLIP_MARGIN = 4096  # characters read past a cut, so that a secret the cut runs through is still found
 # HTML's named entities that stand for one character (html5 also has some that stand for two).
 _ENTITIES = {name[:-1]: char for name, char in html5.items() if name.endswith(";") and len(char) == 1}
 WHOLE_BELOW = 24  # a secret shorter than this is not redacted by halves: they are too common
@@ -125,7 +142,7 @@ class _Normalised:
         position = length = 0
         for match in _ESCAPE.finditer(text):
             (start, end), kind = match.span(), match.lastgroup
-            if kind in _DROPPED:  # the most common escapes (a UTF-16 body has one a character): no call
+            if kind in _DROPPED:  # the most common escapes: no call
                 decoded = ""
             else:
                 decoded, end = _decode(match)
@@ -301,6 +318,48 @@ class Redactor:
     def __call__(self, text: str) -> str:
         if not self.active or not text:
             return text
+        spans = self._spans(text)
+        out: list[str] = []
+        position = 0
+        for begin, end in spans:
+            out += [text[position:begin], REDACTED]
+            position = end
+        out.append(text[position:])
+        return "".join(out)
+
+    def clip(self, text: str, limit: int) -> str:
+        """`text` redacted and cut at `limit` characters, like `clip`; redacted before it is cut (with
+        CLIP_MARGIN characters after the cut), since a secret the cut ran through would no longer be found."""
+        if len(text) <= limit:
+            return self(text)
+        return self(text[: limit + CLIP_MARGIN])[:limit] + f"... ({len(text)} characters)"
+
+    def _spans(self, text: str) -> list[tuple[int, int]]:
+        """The spans of `text` to redact, merged and in order."""
+        if not _NULS[0].search(text):
+            return self._spans_without_nuls(text)
+        spans: list[tuple[int, int]] = []
+        for nuls in _NULS:  # found in the text without its NULs, then moved back over the NULs before them
+            stripped = nuls.sub("", text)
+            found = self._spans_without_nuls(stripped)
+            if not found:
+                continue
+            at: list[int] = []  # where each run of NULs stood in `stripped`...
+            removed: list[int] = []  # ...and how many characters all runs up to it took out of `text`
+            total = 0
+            for match in nuls.finditer(text):
+                at.append(match.start() - total)
+                total += match.end() - match.start()
+                removed.append(total)
+
+            def origin(index: int, at: list[int] = at, removed: list[int] = removed) -> int:
+                runs = bisect.bisect_right(at, index)  # where the character at `index` of `stripped` is in `text`
+                return index + (removed[runs - 1] if runs else 0)
+
+            spans += [(origin(begin), origin(end - 1) + 1) for begin, end in found]
+        return _merge(sorted(spans))
+
+    def _spans_without_nuls(self, text: str) -> list[tuple[int, int]]:
         normalised = _Normalised(text)
         spans = [
             (normalised.origin(left), normalised.origin_end(right))
@@ -310,16 +369,9 @@ class Redactor:
         if self._as_written:
             folded = _fold(text)  # one character for one: positions are the text's own
             spans += [span for needle in self._as_written for span in needle.runs(folded)]
-        if not spans:
-            return text
-        spans = [normalised.widen(begin, end, text) for begin, end in set(spans)]  # a raw echo is found twice
-        out: list[str] = []
-        position = 0
-        for begin, end in _merge(sorted(spans)):
-            out += [text[position:begin], REDACTED]
-            position = end
-        out.append(text[position:])
-        return "".join(out)
+        return _merge(
+            sorted(normalised.widen(begin, end, text) for begin, end in set(spans))
+        )  # a raw echo is found twice
 
     def bytes(self, data: builtins.bytes) -> builtins.bytes:
         """`data` redacted, for what is written as bytes: read as UTF-8 when it is, then as Latin-1 (one

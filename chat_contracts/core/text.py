@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 def clip(text: str, limit: int) -> str:
     """`text`, cut at `limit` characters with a note of how long it was."""
@@ -13,8 +15,9 @@ def is_plain(text: str) -> bool:
     return all(c == " " or (c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF) for c in text)
 
 
-def show(data: bytes | str | None, limit: int = 600) -> str:
-    """A body as a person should see it: text as text, anything unprintable as an escape, clipped.
+def show(data: bytes | str | None, limit: int = 600, cut: Callable[[str, int], str] = clip) -> str:
+    """A body as a person should see it: text as text, anything unprintable as an escape, clipped (by `cut`:
+    `Redactor.clip` redacts before it clips).
 
     A body of only whitespace (b"\\n", b" ") is shown as its escapes, never as a blank.
     """
@@ -26,14 +29,14 @@ def show(data: bytes | str | None, limit: int = 600) -> str:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            return clip(repr(data), limit)
+            return cut(repr(data), limit)
     else:
         text = data
     if not text:
         return "(empty)"
     if not any(c.isprintable() and not c.isspace() for c in text):  # nothing visible ("\n", " "): all escaped
-        return clip(_escape(text, spaces=True), limit)
-    return clip(text if is_plain(text) else _escape(text), limit)
+        return cut(_escape(text, spaces=True), limit)
+    return cut(text if is_plain(text) else _escape(text), limit)
 
 
 def _escape(text: str, *, spaces: bool = False) -> str:

@@ -24,7 +24,6 @@ from chat_contracts.core.http import Exchange
 from chat_contracts.core.redact import Redactor
 from chat_contracts.core.registry import Provider
 from chat_contracts.core.schema import Shape, json_type
-from chat_contracts.core.text import clip
 from chat_contracts.drift import history
 
 # Headers any HTTP server or proxy sends: their presence says nothing about the API.
@@ -47,21 +46,22 @@ class FieldSeen:
     types: Counter[str] = field(default_factory=Counter)
     examples: list[Any] = field(default_factory=list)
 
-    def add(self, value: Any) -> None:
+    def add(self, value: Any, redact: Redactor) -> None:
         self.count += 1
         self.types[json_type(value)] += 1
         if len(self.examples) < EXAMPLES_KEPT:
-            example = _example(value)
+            example = _example(value, redact)
             if example not in self.examples:
                 self.examples.append(example)
 
 
-def _example(value: Any) -> Any:
-    """`value` itself when it is small; else the start of its JSON, marked as cut."""
+def _example(value: Any, redact: Redactor) -> Any:
+    """`value` itself when it is small; else the start of its JSON, marked as cut (redacted before it is cut:
+    a secret the cut ran through would no longer be found when the report is written)."""
     if isinstance(value, (dict, list, str)):
         text = json.dumps(value, ensure_ascii=False)
         if len(text) > MAX_EXAMPLE:
-            return clip(text, MAX_EXAMPLE)
+            return redact.clip(text, MAX_EXAMPLE)
     return value
 
 
@@ -73,12 +73,13 @@ def _count(table: Counter[Any] | dict[str, Any], key: Any) -> bool:
 @dataclass
 class Observations:
     provider: Provider
+    redact: Redactor = field(default_factory=Redactor)  # for what is cut as it is kept (the rest: when written)
     bodies: int = 0  # 2xx chat bodies seen
     fields: dict[str, FieldSeen] = field(default_factory=dict)  # every field seen, dotted for nested ones
     statuses: Counter[int] = field(default_factory=Counter)
     headers: Counter[str] = field(default_factory=Counter)
     enums: dict[str, Counter[str]] = field(default_factory=dict)
-    names_not_kept: int = 0  # field, header and enum-value names past MAX_NAMES
+    names_not_kept: int = 0  # how many times a name (field, header, enum value) past MAX_NAMES was seen
 
     @cached_property
     def response_shape(self) -> Shape:
@@ -90,8 +91,8 @@ class Observations:
         self.statuses[exchange.status] += 1
         for name in exchange.response_headers:
             if name not in TRANSPORT_HEADERS:
-                if _count(self.headers, name):
-                    self.headers[name] += 1
+                if _count(self.headers, self._kept(name)):
+                    self.headers[self._kept(name)] += 1
                 else:
                     self.names_not_kept += 1
         try:
@@ -104,20 +105,24 @@ class Observations:
 
     def _walk(self, body: dict[str, Any], documented: Shape | None, prefix: str) -> None:
         for name, value in body.items():
-            dotted = prefix + name
+            dotted = prefix + self._kept(name)
             if not _count(self.fields, dotted):
                 self.names_not_kept += 1
                 continue
-            self.fields.setdefault(dotted, FieldSeen()).add(value)
+            self.fields.setdefault(dotted, FieldSeen()).add(value, self.redact)
             sub = documented.properties.get(name) if documented else None
             if sub is not None and sub.enum is not None and isinstance(value, str):
                 seen = self.enums.setdefault(dotted, Counter())
-                if _count(seen, value):
-                    seen[value] += 1
+                if _count(seen, self._kept(value)):
+                    seen[self._kept(value)] += 1
                 else:
                     self.names_not_kept += 1
             if isinstance(value, dict) and sub is not None and sub.properties:
                 self._walk(value, sub, dotted + ".")
+
+    def _kept(self, name: str) -> str:
+        """A name as it is kept: a name longer than MAX_EXAMPLE characters (a 1 MB key) is cut."""
+        return name if len(name) <= MAX_EXAMPLE else self.redact.clip(name, MAX_EXAMPLE)
 
     # --- what it means -----------------------------------------------------------------------------
 
@@ -178,8 +183,8 @@ class Observations:
             *(
                 [
                     "",
-                    f"{self.names_not_kept:,} more names (fields, headers, enum values) were seen and not kept: "
-                    f"a run keeps {MAX_NAMES} of each kind.",
+                    f"{self.names_not_kept:,} times, a name (of a field, a header, an enum value) was seen and not "
+                    f"kept: a run keeps {MAX_NAMES} of each kind.",
                 ]
                 if self.names_not_kept
                 else []
@@ -252,8 +257,11 @@ class Observations:
             report += "\n".join(history.markdown(data["since"])) + "\n"
         path.parent.mkdir(parents=True, exist_ok=True)
         written = [path, path.with_suffix(".json"), path.with_suffix(".openapi.yaml")]
-        written[0].write_text(redact(report), encoding="utf-8")
-        written[1].write_text(redact(json.dumps(data, indent=2, ensure_ascii=False)) + "\n", encoding="utf-8")
+        # errors=: a provider's lone surrogate ("\ud800" in a JSON string) is written as an escape, not a crash
+        written[0].write_text(redact(report), encoding="utf-8", errors="backslashreplace")
+        written[1].write_text(
+            redact(json.dumps(data, indent=2, ensure_ascii=False)) + "\n", encoding="utf-8", errors="backslashreplace"
+        )
         candidate = yaml.safe_dump(self.candidate_document(), sort_keys=False, allow_unicode=True)
-        written[2].write_text(redact(candidate), encoding="utf-8")
+        written[2].write_text(redact(candidate), encoding="utf-8", errors="backslashreplace")
         return written

@@ -39,6 +39,7 @@ class Context:
     before: dict[str, Any] | None  # the chat as last seen (None before the first 2xx)
     snapshot: dict[str, Any] | None  # the chat as first seen
     previous: Exchange | None = None  # the exchange just before this one, for a repeated request
+    cut: Callable[[str, int], str] = clip  # shortens values shown in messages (`Redactor.clip`: no cut secret)
 
     @property
     def body(self) -> Any:
@@ -306,7 +307,8 @@ def invariants_kept(ctx: Context) -> Iterable[Failure] | None:
         return None
     return [
         Failure(
-            f"{name} changed from {_clip(ctx.snapshot[name])} to {_clip(chat[name])}; an update cannot change it",
+            f"{name} changed from {_clip(ctx, ctx.snapshot[name])} to {_clip(ctx, chat[name])}; "
+            "an update cannot change it",
             ctx.clause(ctx.provider.response_field_pointer(name)),
         )
         for name in ctx.provider.invariant
@@ -385,8 +387,8 @@ def field_applied(ctx: Context) -> Iterable[Failure] | None:
         if shown != expected and observed_change(expected, shown) is None:
             failures.append(
                 Failure(
-                    f"{name} was sent as {_clip(sent)} and answered {ctx.exchange.status}, but the response shows "
-                    f"{_clip(shown)}",
+                    f"{name} was sent as {_clip(ctx, sent)} and answered {ctx.exchange.status}, but the response shows "
+                    f"{_clip(ctx, shown)}",
                     ctx.clause(
                         ctx.provider.request_schema_pointer + pointer("properties", name),
                         "a field sent must be applied",
@@ -405,7 +407,8 @@ def omitted_fields_kept(ctx: Context) -> Iterable[Failure] | None:
     touched = {ctx.provider.field(name).response for name in ctx.case.sent_fields if name in ctx.provider.field_names}
     return [
         Failure(
-            f"{name} was not sent but changed from {_clip(ctx.before[name])} to {_clip(chat.get(name, ABSENT))}",
+            f"{name} was not sent but changed from {_clip(ctx, ctx.before[name])} "
+            f"to {_clip(ctx, chat.get(name, ABSENT))}",
             f"{DECISIONS} (PATCH: only the fields sent change)",
         )
         for name in ctx.provider.restore
@@ -441,8 +444,8 @@ def _comparable(ctx: Context, exchange: Exchange) -> dict[str, Any] | None:
     return {k: v for k, v in body.items() if k != ctx.provider.updated_field}
 
 
-def _clip(value: Any) -> str:
-    return clip(repr(value), 60)
+def _clip(ctx: Context, value: Any) -> str:
+    return ctx.cut(repr(value), 60)
 
 
 @dataclass(frozen=True)

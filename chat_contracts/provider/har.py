@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,13 +16,15 @@ from urllib.parse import parse_qsl, urlsplit
 
 from chat_contracts import __version__
 from chat_contracts.core.http import Exchange
+from chat_contracts.core.redact import CLIP_MARGIN, Redactor
 
 BODY_BYTES = 64 * 1024
 
 
-def _content(body: bytes, mime: str, scrub: Callable[[bytes], bytes]) -> dict[str, Any]:
-    # Scrubbed before it is encoded: in base64, a secret's bytes would be found only at whole-value alignments.
-    clipped = scrub(body[:BODY_BYTES])
+def _content(body: bytes, mime: str, redact: Redactor) -> dict[str, Any]:
+    # Redacted before it is clipped (a secret the cut runs through would not be found) and encoded (in base64,
+    # a secret's bytes would be found only at whole-value alignments).
+    clipped = redact.bytes(body[: BODY_BYTES + CLIP_MARGIN])[:BODY_BYTES]
     try:
         content: dict[str, Any] = {"text": clipped.decode("utf-8")}
     except UnicodeDecodeError:
@@ -34,13 +35,9 @@ def _content(body: bytes, mime: str, scrub: Callable[[bytes], bytes]) -> dict[st
     return content
 
 
-def _as_is(body: bytes) -> bytes:
-    return body
-
-
 @dataclass
 class HarLog:
-    scrub: Callable[[bytes], bytes] = _as_is  # removes secrets from bodies (`Redactor.bytes`)
+    redact: Redactor = field(default_factory=Redactor)  # for bodies, which the log's text may hold encoded
     entries: list[dict[str, Any]] = field(default_factory=list)
 
     def record(self, exchange: Exchange) -> None:
@@ -57,7 +54,7 @@ class HarLog:
         }
         if exchange.request_body is not None:
             mime = exchange.request_headers.get("content-type", "application/octet-stream")
-            content = _content(exchange.request_body, mime, self.scrub)
+            content = _content(exchange.request_body, mime, self.redact)
             request["postData"] = {"mimeType": mime} | {
                 k: content[k] for k in ("text", "encoding", "comment") if k in content
             }
@@ -72,7 +69,7 @@ class HarLog:
                 "httpVersion": "HTTP/1.1",
                 "headers": [{"name": k, "value": v} for k, v in exchange.response_headers.items()],
                 "cookies": [],
-                "content": _content(exchange.response_body, response_mime, self.scrub),
+                "content": _content(exchange.response_body, response_mime, self.redact),
                 "redirectURL": exchange.response_headers.get("location", ""),
                 "headersSize": -1,
                 "bodySize": len(exchange.response_body),

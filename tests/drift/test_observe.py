@@ -11,9 +11,10 @@ import pytest
 from chat_contracts.core.documents import Document
 from chat_contracts.core.errors import DocumentError
 from chat_contracts.core.http import Exchange
+from chat_contracts.core.redact import Redactor
 from chat_contracts.core.registry import get_provider
 from chat_contracts.drift.differ import compare
-from chat_contracts.drift.observe import Observations
+from chat_contracts.drift.observe import MAX_EXAMPLE, MAX_NAMES, Observations
 from chat_contracts.reference.faults import build
 
 
@@ -135,3 +136,25 @@ def test_a_bad_previous_report_is_one_line_and_nothing_is_written(tmp_path: Path
         _night(_whop_chat()).write(tmp_path / "out" / "a.md", since=previous)
     assert "\n" not in str(raised.value)
     assert not (tmp_path / "out").exists()
+
+
+def test_what_a_run_keeps_is_bounded_whatever_the_provider_sends() -> None:
+    token = "cc_live_5f2b+Q/x=AbCdEfGh+Zz"
+    observed = Observations(get_provider("whop"), Redactor([token]))
+    many = {f"extra_{i}": i for i in range(MAX_NAMES + 100)}
+    long_value = "x" * (MAX_EXAMPLE - 10) + token + "y" * 5_000  # a cut at MAX_EXAMPLE runs through the token
+    for _ in range(3):
+        observed.record(_exchange(200, _whop_chat(**many, long_one=long_value, **{"k" * 10_000: 1})))
+    assert len(observed.fields) == MAX_NAMES
+    own = Observations(get_provider("whop"))
+    own.record(_exchange(200, _whop_chat()))  # the chat's own fields, nested ones included
+    # each response brings the chat's own fields and the extra ones: those past MAX_NAMES are counted, not kept
+    assert observed.names_not_kept == 3 * (len(own.fields) + len(many) + 2 - MAX_NAMES)
+    assert "a run keeps 500 of each kind" in observed.markdown()
+
+    observed = Observations(get_provider("whop"), Redactor([token]))
+    observed.record(_exchange(200, _whop_chat(long_one=long_value, **{"k" * 10_000: 1})))
+    (example,) = observed.fields["long_one"].examples
+    assert example.startswith('"' + "x" * (MAX_EXAMPLE - 10) + "***") and "5f2b" not in example
+    assert len(example) < MAX_EXAMPLE + 30
+    assert max(len(name) for name in observed.fields) < MAX_EXAMPLE + 30  # a 10,000-character key is cut

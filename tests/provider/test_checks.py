@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from chat_contracts.core.http import Exchange
+from chat_contracts.core.redact import Redactor
 from chat_contracts.core.registry import get_provider
 from chat_contracts.provider.cases import NO_BODY, Case, Expect
 from chat_contracts.provider.checks import CHECKS, Context, evaluate, observed_change
@@ -201,6 +202,18 @@ def test_field_applied() -> None:
     # Trimming and Unicode normalisation are observed behaviour, not violations.
     assert judge(name, exchange(body=chat(title="padded")), valid({"title": "  padded  "})) == []
     assert judge(name, exchange(body=chat(title="Ré")), valid({"title": "Re\u0301"})) == []
+
+
+def test_values_in_messages_are_redacted_before_they_are_cut() -> None:
+    """A value shown in a message is cut at 60 characters; a token the cut runs through must not show in part."""
+    token = "tok_LIVE-very/secret+token==0123456789"
+    shown = "x" * 45 + token  # the cut leaves 14 characters of it: too few to be found as a piece afterwards
+    answer, case = exchange(body=chat(title=shown)), valid({"title": "New"})
+    found = CHECKS["field_applied"].judge(
+        Context(WHOP, case, answer, CHAT_ID, None, None, None, Redactor([token]).clip)
+    )
+    (message,) = [f.message for f in found or []]
+    assert "'" + "x" * 45 + "***" in message and "tok_LIVE" not in message, message
 
 
 def test_omitted_fields_kept() -> None:

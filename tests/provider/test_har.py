@@ -31,7 +31,7 @@ def test_an_entry_per_exchange_with_clipped_bodies() -> None:
 
 def test_a_secret_in_a_binary_body_is_scrubbed_before_base64() -> None:
     body = b"\xff\xfe" + ("key=" + TOKEN).encode("utf-16-le")  # not UTF-8: kept as base64
-    log = HarLog(Redactor([TOKEN]).bytes)
+    log = HarLog(Redactor([TOKEN]))
     log.record(exchange(body, request_body=b"\x80" + TOKEN.encode()))
     (entry,) = json.loads(log.text())["log"]["entries"]
     response = base64.b64decode(entry["response"]["content"]["text"])

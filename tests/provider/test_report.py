@@ -52,7 +52,7 @@ def test_long_or_unprintable_bodies_are_sent_from_a_file(tmp_path: Path, body: b
 
 def test_a_body_file_holds_no_secret(tmp_path: Path) -> None:
     body = ("title=" + TOKEN).encode("utf-16")  # not UTF-8: written to a file, where no redaction reaches
-    curl(record(body), WHOP, tmp_path, scrub=Redactor([TOKEN]).bytes)
+    curl(record(body), WHOP, tmp_path, redact=Redactor([TOKEN]))
     (written,) = tmp_path.iterdir()
     assert TOKEN.encode("utf-16-le") not in written.read_bytes()
     assert "title=".encode("utf-16-le") in written.read_bytes()

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from chat_contracts.core.registry import get_provider
+from chat_contracts.drift.observe import Observations
 from chat_contracts.provider.checks import CHECKS
 from chat_contracts.reference.faults import build
 from chat_contracts.reference.mock import ReferenceChatAPI
@@ -146,6 +147,28 @@ def test_a_bug_of_ours_fails_one_row_runs_once_and_puts_the_chat_back(
     assert api.chats[CHAT]["title"] == whop().chats[CHAT]["title"]
 
 
+def test_a_report_that_cannot_be_written_fails_one_row_and_the_run_is_not_repeated(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, served: Any
+) -> None:
+    """Reports are written after the restore; a failure there (a bug, a full disk) is one failing row."""
+
+    def fails(*args: Any, **kwargs: Any) -> Any:
+        raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+
+    monkeypatch.setattr(Observations, "write", fails)
+    api = whop()
+    monkeypatch.setenv("CONTRACT_TOKEN", TOKEN)
+    result = pytester.runpytest_inprocess(
+        *live(served(api)), "--contract-drift-report=drift.md", "--junitxml=junit.xml"
+    )
+    assert result.ret == 1, result.stdout.str()[-3000:]
+    rows = junit_rows(pytester.path / "junit.xml")
+    assert rows["test_contract[whop-run_completed]"] == "failure"
+    assert rows["test_contract[whop-response_schema]"] == "passed"
+    assert "writing its reports failed" in result.stdout.str() and "UnicodeEncodeError" in result.stdout.str()
+    assert api.requests < 150  # one run, not one per row
+
+
 @pytest.mark.parametrize("case", ["unreachable", "wrong-token", "unknown-chat"])
 def test_a_provider_that_cannot_be_verified_is_exit_4_with_one_line(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, served: Any, case: str
@@ -182,10 +205,14 @@ def token(value: str) -> tuple[str, str]:
         (("--contract-base-url", "http://127.0.0.1:9/api/v1", "--contract-chat-id", "x"), "needs --contract-provider"),
         ((*WHOP_AT, "--contract-chat-id", "x"), "needs a token"),
         (("--contract-provider", "whop", "--contract-base-url", "ftp://x", *TOKEN_AND_CHAT), "is not an http(s) URL"),
-        (("--contract-provider", "whop", "--contract-base-url", "http://127.0.0.1:abc/api/v1", *TOKEN_AND_CHAT),
-         "is not a valid URL (Port could not be cast to integer value as 'abc')"),
-        (("--contract-provider", "whop", "--contract-base-url", "http://user:s3cr3t@[::1/api", *TOKEN_AND_CHAT),
+        (("--contract-provider", "whop", "--contract-base-url", "http://127.0.0.1:s3cr3t/api/v1", *TOKEN_AND_CHAT),
+         "is not a valid URL (its port is not a number from 0 to 65535, or its IPv6 address is malformed)"),
+        (("--contract-provider", "whop", "--contract-base-url", "http://[::1/api", *TOKEN_AND_CHAT),
          "--contract-base-url is not a valid URL"),
+        (("--contract-provider", "whop", "--contract-base-url", "user:s3cr3t@api.example/v1", *TOKEN_AND_CHAT),
+         "carries credentials (user:password@)"),
+        (("--contract-provider", "whop", "--contract-base-url", "http:/api.example:s3cr3t/v1", *TOKEN_AND_CHAT),
+         "(not shown) is not an http(s) URL with a host"),
         (("--contract-provider", "whop", "--contract-base-url", "https://h/api?key=tok-0123456789", *TOKEN_AND_CHAT),
          "has a query or a fragment (not shown)"),
         (("--contract-artifacts", "/proc/nope"), "--contract-artifacts /proc/nope: cannot be written"),
@@ -221,6 +248,7 @@ def test_bad_input_is_one_line_and_exit_4(pytester: pytest.Pytester, args: tuple
     assert result.ret == 4, result.stdout.str()[-2000:]
     text = "\n".join(result.errlines + result.outlines)
     assert message in text and "Traceback" not in text and "INTERNALERROR" not in text
+    assert "s3cr3t" not in text  # what may be a password is never repeated
     assert "s3cr3t" not in text and "tok-0123456789" not in text
 
 
