@@ -42,7 +42,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from html.entities import html5
-from typing import Any
+from typing import Any, overload
 
 REDACTED = "***"
 _ESCAPE = re.compile(
@@ -51,24 +51,27 @@ _ESCAPE = re.compile(
     # surrogate pair: one astral character; the backslash may be doubled (escaped twice) or URL-encoded
     r"|(?:\\|%(?:25)*5c)+u(?P<code>[0-9a-f]{4})"  # JSON \uXXXX (a doubled backslash: escaped twice)
     r"|(?:\\|%(?:25)*5c)+x(?P<byte>[0-9a-f]{2})"  # \xNN, as Python (and so `show`) prints a character or a byte
-    r"|(?P<backslashes>\\+)"  # any other backslashes: JSON's short escapes (\" \/ \\), escaped once or twice, or none
+    r"|(?P<backslashes>\\+)(?!%(?:25)*5c)"  # any other backslashes: JSON's short escapes (\" \/ \\), escaped once
+    # or twice, or none
+    r"|(?P<mixed>(?:\\|%(?:25)*5c)+)"  # backslashes, some URL-encoded: taken whole, so a long run is read once
     r"|%(?:25)*(?P<url>[0-9a-f]{2})"  # URL encoding, once or more ("%252F" is "%2F" encoded again)
     r"|&(?:amp;)*(?:#x(?P<hex_entity>[0-9a-f]{1,8})|#(?P<dec_entity>[0-9]{1,10})|(?P<name>[a-z][a-z0-9]{1,30}));"
     # HTML entities, escaped once or more ("&amp;sol;"); bounded: no 5,000-digit number, no name longer than any
     r")",
     re.IGNORECASE,
 )
-_DROPPED = frozenset({"backslashes"})  # the escapes that stand for nothing
+_DROPPED = frozenset({"backslashes", "mixed"})  # the escapes that stand for nothing
 # NULs, raw or escaped: a UTF-16 body read as text has one after (or before) each ASCII character. They are
 # taken out before anything else is decoded, so that escapes written in UTF-16 (`\` NUL `u` NUL `0`...) read
 # as escapes.
 # How many backslashes belong to an escaped NUL depends on how often the text was escaped, which it does not
 # say (`\\x00u0041` is a NUL then `\u0041`, or `A` with a NUL before it, escaped twice): both are tried.
 _NULS = (
-    re.compile(r"(?:\x00|\\x00|\\u0000)+", re.IGNORECASE),
-    re.compile(r"(?:\x00|\\{1,2}x00|\\{1,2}u0000)+", re.IGNORECASE),
+    re.compile(r"(?:\x00|\\x00|\\u0000|\\0)+", re.IGNORECASE),  # \0: YAML's (and C's, before an octal digit too)
+    re.compile(r"(?:\x00|\\{1,2}x00|\\{1,2}u0000|\\{1,2}0)+", re.IGNORECASE),
 )
 CLIP_MARGIN = 4096  # characters read past a cut, so that a secret the cut runs through is still found
+ESCAPED_WIDTH = 12  # characters a character of a secret takes at most, escaped as deeply as it is sought
 # HTML's named entities that stand for one character (html5 also has some that stand for two).
 _ENTITIES = {name[:-1]: char for name, char in html5.items() if name.endswith(";") and len(char) == 1}
 WHOLE_BELOW = 24  # a secret shorter than this is not redacted by halves: they are too common
@@ -272,6 +275,11 @@ def _forms(secret: str) -> Iterable[tuple[str, int]]:
                 yield form, _min_run(secret, encoded, form_of)
 
 
+def _escape_all(secret: str, template: str) -> str:
+    """`secret` with every character but letters and digits escaped by `template` (of its code point)."""
+    return "".join(c if c.isascii() and c.isalnum() else template.format(ord(c)) for c in secret)
+
+
 def _json_once(text: str) -> str:
     return json.dumps(text)[1:-1]
 
@@ -281,11 +289,12 @@ def _json_twice(text: str) -> str:
 
 
 def _forms_as_written(secret: str) -> Iterable[tuple[str, int]]:
-    """What to look for in the text itself: each encoding of `secret` as written (what comes just before it
-    can read as an escape with its first characters: "%" or "\\x" before "00..."), and a secret with escapes
-    or backslashes of its own JSON-escaped once and twice too (its backslashes are invisible in the
-    normalised text)."""
-    for encoded in _encodings(secret):
+    """What to look for in the text itself: each encoding of `secret` as written, and escaped character by
+    character (what comes just before it can read as an escape with its first characters: "%" or "\\x" before
+    "00...", "%" before "cc_..."), and a secret with escapes or backslashes of its own JSON-escaped once and
+    twice too (its backslashes are invisible in the normalised text)."""
+    escaped = [_escape_all(secret, "%{:02x}"), _escape_all(secret, "\\u{:04x}"), _escape_all(secret, "&#{};")]
+    for encoded in _encodings(secret) + [e for e in escaped if e != secret]:
         yield _fold(encoded), _min_run(secret, encoded, _fold)
     if _decoded(secret) == _fold(secret):
         return
@@ -303,7 +312,10 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         needles: dict[tuple[str, int], _Needle] = {}
         as_written: dict[tuple[str, int], _Needle] = {}
-        for secret in {s for s in secrets if s}:
+        unique = {s for s in secrets if s}
+        # How long a secret can be as written, escaped as deeply as it is sought (`&amp;#x2b;`: 10 a character).
+        self._longest_written = min(ESCAPED_WIDTH * max(map(len, unique), default=0), CLIP_MARGIN)
+        for secret in unique:
             for form, min_run in _forms(secret):
                 needles.setdefault((form, min_run), _Needle(form, min_run))
             for form, min_run in _forms_as_written(secret):
@@ -332,7 +344,22 @@ class Redactor:
         CLIP_MARGIN characters after the cut), since a secret the cut ran through would no longer be found."""
         if len(text) <= limit:
             return self(text)
-        return self(text[: limit + CLIP_MARGIN])[:limit] + f"... ({len(text)} characters)"
+        return self.head(text, limit) + f"... ({len(text)} characters)"
+
+    @overload
+    def head(self, data: str, limit: int) -> str: ...
+    @overload
+    def head(self, data: builtins.bytes, limit: int) -> builtins.bytes: ...
+    def head(self, data: str | builtins.bytes, limit: int) -> str | builtins.bytes:
+        """The first `limit` characters (or bytes) of `data`, redacted. Redacted first, with CLIP_MARGIN more
+        after them: a secret the cut runs through would no longer be found. The end of that window cuts
+        what it ends in too, and redaction before it shrinks the text (each secret to "***"), which would
+        bring that end into view: the window's last secret's length, as written, is never shown."""
+        window = data[: limit + CLIP_MARGIN]
+        redacted = self(window) if isinstance(window, str) else self.bytes(window)
+        if len(data) > len(window):
+            redacted = redacted[: max(len(redacted) - self._longest_written, 0)]
+        return redacted[:limit]
 
     def _spans(self, text: str) -> list[tuple[int, int]]:
         """The spans of `text` to redact, merged and in order."""

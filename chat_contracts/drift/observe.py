@@ -262,6 +262,8 @@ class Observations:
         written[1].write_text(
             redact(json.dumps(data, indent=2, ensure_ascii=False)) + "\n", encoding="utf-8", errors="backslashreplace"
         )
-        candidate = yaml.safe_dump(self.candidate_document(), sort_keys=False, allow_unicode=True)
+        # Redacted as data too: YAML escapes and folds long strings in its own ways (`\0`, a line break inside).
+        document = redact.data(self.candidate_document())
+        candidate = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=float("inf"))
         written[2].write_text(redact(candidate), encoding="utf-8", errors="backslashreplace")
         return written

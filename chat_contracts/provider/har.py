@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from chat_contracts import __version__
 from chat_contracts.core.http import Exchange
-from chat_contracts.core.redact import CLIP_MARGIN, Redactor
+from chat_contracts.core.redact import Redactor
 
 BODY_BYTES = 64 * 1024
 
@@ -24,7 +24,7 @@ BODY_BYTES = 64 * 1024
 def _content(body: bytes, mime: str, redact: Redactor) -> dict[str, Any]:
     # Redacted before it is clipped (a secret the cut runs through would not be found) and encoded (in base64,
     # a secret's bytes would be found only at whole-value alignments).
-    clipped = redact.bytes(body[: BODY_BYTES + CLIP_MARGIN])[:BODY_BYTES]
+    clipped = redact.head(body, BODY_BYTES)
     try:
         content: dict[str, Any] = {"text": clipped.decode("utf-8")}
     except UnicodeDecodeError:

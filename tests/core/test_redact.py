@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from chat_contracts.core.redact import REDACTED, Redactor
+from chat_contracts.core.redact import CLIP_MARGIN, REDACTED, Redactor
 from chat_contracts.core.text import show
 
 # Alphabets as plain strings: `st.characters` would have hypothesis cache Unicode tables under .hypothesis/
@@ -76,6 +76,8 @@ ENCODERS: dict[str, Callable[[str], str]] = {
     "dotnet-utf16": lambda t: _utf16(_dotnet(t)),
     "dotnet-url": lambda t: quote(_dotnet(t), safe=""),
     "dotnet-utf16-shown-json": lambda t: json.dumps(show(_dotnet(t).encode("utf-16-le"), limit=10_000)),
+    "utf16-yaml": lambda t: "".join(c + "\\0" for c in t),  # YAML's (and C's) NUL escape
+    "url-all": lambda t: "".join(c if c.isalnum() else f"%{ord(c):02X}" for c in t),  # "_" too
     "html": _html,
     "html-escape": html.escape,
     "html-twice": lambda t: html.escape(_html(t)),
@@ -142,6 +144,9 @@ def _base64_leaks(output: str, token: str) -> list[str]:
 @example(token="cc_live_5f2b+Q/x=AbCdEfGh+Zz", encoding="dotnet-utf16", before="", after="")
 @example(token="cc_live_5f2b+Q/x=AbCdEfGh+Zz", encoding="dotnet-url", before="next=", after="")
 @example(token="cc_live_5f2b+Q/x=AbCdEfGh+Zz", encoding="dotnet-utf16-shown-json", before="", after="")
+@example(token="cc_live_5f2b+Q/x=AbCdEfGh+Zz", encoding="utf16-yaml", before="- ", after="")
+@example(token="cc_test_tok3n+8/x", encoding="url-all", before="v=%", after="")  # "%cc" reads as an escape
+@example(token="cc_test_tok3n+8/x", encoding="dotnet", before="m=\\u00", after="")
 @example(token="cc/live/5f2b+Q/x=AbCd&Ef<Gh", encoding="html", before="", after="")
 @example(token="cc&live<5f2b>Q&x=AbCd&Ef<Gh", encoding="html-escape", before="", after="")
 @example(token="cc/live/5f2b+Q/x=AbCd&Ef<Gh", encoding="html-twice", before="", after="")
@@ -279,6 +284,20 @@ def test_a_secret_a_cut_runs_through_is_redacted_before_it_is_cut() -> None:
         shown = redact.clip(text, 600)
         assert shown == ("x" * at + "***" + "y" * 100)[:600] + f"... ({len(text)} characters)", (at, shown)
     assert redact.clip("short " + token, 600) == "short ***"
+
+
+def test_a_cut_never_shows_what_the_window_ended_in() -> None:
+    """Redaction shrinks the text before a cut (each echo to "***"): what the window's own end cut through
+    must not slide into view."""
+    token = "cc_test_8f3Kq9Zx1w2"
+    redact = Redactor([token])
+    echo = "".join(f"\\u{ord(c):04x}" for c in token) + " "  # 115 characters, redacted to 4
+    count, pad = divmod(600 + CLIP_MARGIN - 17, len(echo))
+    text = "x" * pad + echo * count + token + '"}'  # the window ends 17 characters into the last token
+    assert _leaks(redact.clip(text, 600), token) == [] and "cc_test" not in redact.clip(text, 600)
+    head = redact.head(text.encode() + b"y" * 100, 600)
+    assert b"cc_test" not in head and len(head) <= 600  # what is left after the shrinking: here, nothing
+    assert redact.head(b"x" * 10_000, 600) == b"x" * 600  # nothing to redact: the first 600 bytes
 
 
 def test_a_non_ascii_secret_is_found_in_its_utf8_bytes() -> None:

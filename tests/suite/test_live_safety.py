@@ -193,6 +193,9 @@ def test_the_token_appears_in_no_output_and_no_file_in_any_encoding(
                 "reports/baseline.yaml",
                 "--contract-artifacts",
                 "reports/bodies",
+                "--log-cli-level=DEBUG",  # httpcore logs every header, the echoed token among them
+                "--log-file=reports/run.log",
+                "--log-file-level=DEBUG",
                 "-rA",
                 "-l",
                 "-vv",
@@ -202,7 +205,8 @@ def test_the_token_appears_in_no_output_and_no_file_in_any_encoding(
     outputs = {"stdout": result.stdout.str(), "stderr": result.stderr.str()}
     files = [p for p in pytester.path.rglob("*") if p.is_file()]
     assert {p.name for p in files} >= {"junit.xml", "drift.md", "drift.json", "drift.openapi.yaml", "run.har",
-                                       "baseline.yaml"}  # fmt: skip
+                                       "baseline.yaml", "run.log"}  # fmt: skip
+    assert "receive_response_headers" in (pytester.path / "reports/run.log").read_text()  # the logs were there
     outputs |= {str(p): p.read_text(encoding="utf-8", errors="replace") for p in files}
     for where, text in outputs.items():
         for name, encoded in encodings(token).items():

@@ -146,6 +146,10 @@ def test_a_bug_of_ours_fails_one_row_runs_once_and_puts_the_chat_back(
     assert api.requests < 150  # one run, not one per row
     assert api.chats[CHAT]["title"] == whop().chats[CHAT]["title"]
 
+    # -k that leaves out the row that says so: the session still fails
+    result = pytester.runpytest_inprocess(*live(served(whop())), "-k", "response_schema")
+    assert result.ret == 1 and result.parseoutcomes()["passed"] == 1, result.stdout.str()[-2000:]
+
 
 def test_a_report_that_cannot_be_written_fails_one_row_and_the_run_is_not_repeated(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, served: Any
