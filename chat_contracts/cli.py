@@ -24,19 +24,27 @@ from chat_contracts.core.registry import get_provider, provider_names
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_CANNOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
 
+def _contract(source: str) -> str:
+    """A spec argument: a provider's name stands for its contract as shipped in the package (no clone needed),
+    unless a file of that name is there."""
+    if source in provider_names() and not Path(source).exists():
+        return str(contracts_dir() / get_provider(source).spec_file)
+    return source
+
+
 def _lint(args: argparse.Namespace) -> int:
     from chat_contracts.core import lint  # its OpenAPI validator takes a second to import
 
-    specs = [Path(s) for s in args.specs] or lint.default_specs()
+    specs = [Path(_contract(s)) for s in args.specs] or lint.default_specs()
     baseline_path = None if args.no_baseline else Path(args.baseline or contracts_dir() / lint.BASELINE_FILE)
     baseline = lint.load_baseline(baseline_path)
-    status, new, known, warnings = EXIT_OK, 0, 0, 0
+    status, new, known, warnings, unreadable = EXIT_OK, 0, 0, 0, 0
     for spec in specs:
         try:
             document = Document.load(spec)
         except ChatContractsError as exc:
             print(f"error: {exc}", file=sys.stderr)
-            status = EXIT_BAD_INPUT
+            status, unreadable = EXIT_BAD_INPUT, unreadable + 1
             continue
         for finding in lint.apply_baseline(lint.lint_document(document), baseline):
             print(finding.line())
@@ -45,8 +53,9 @@ def _lint(args: argparse.Namespace) -> int:
             else:
                 known, new = known + bool(finding.known), new + (not finding.known)
     print(
-        f"{len(specs)} document(s): {new} new finding(s), {known} known"
+        f"{len(specs) - unreadable} document(s): {new} new finding(s), {known} known"
         + (f", {warnings} warning(s)" if warnings else "")
+        + (f"; {unreadable} could not be read" if unreadable else "")
     )
     if status == EXIT_OK and new:
         status = EXIT_FINDINGS
@@ -97,9 +106,10 @@ def _list_faults(args: argparse.Namespace) -> int:
 
 def _list_checks(args: argparse.Namespace) -> int:
     from chat_contracts.provider.checks import CHECKS
+    from chat_contracts.suite.options import CLI
 
     for check in CHECKS.values():
-        print(f"{check.name:26} {check.summary}")
+        print(CLI.respell(f"{check.name:26} {check.summary}"))
     return EXIT_OK
 
 
@@ -114,7 +124,7 @@ def _drift(args: argparse.Namespace) -> int:
         raise UsageError("drift needs BASELINE and CANDIDATE (or --rules)")
     max_bytes = MAX_BYTES if args.max_bytes is None else args.max_bytes
     bounds = {"timeout": args.timeout, "max_bytes": max_bytes}
-    baseline = docs.load_document(args.baseline, **bounds)
+    baseline = docs.load_document(_contract(args.baseline), **bounds)
     candidate = docs.load(args.candidate, **bounds)
     if isinstance(candidate, docs.Page):
         findings = docs.compare_page(baseline, candidate)
@@ -240,8 +250,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Exit 0: no new findings; 1: new findings; 2: unreadable input. "
         "Findings listed in the baseline are reported as known and do not fail. No file or URL a spec names is opened.",
     )
-    lint_cmd.add_argument("specs", nargs="*", metavar="SPEC", help="OpenAPI files (default: all our contracts)")
-    lint_cmd.add_argument("--baseline", metavar="FILE", help="known defects (default: contracts/known-defects.yaml)")
+    lint_cmd.add_argument(
+        "specs",
+        nargs="*",
+        metavar="SPEC",
+        help="OpenAPI files, or whop / wilson for a shipped contract (default: both)",
+    )
+    lint_cmd.add_argument("--baseline", metavar="FILE", help="known defects (default: the shipped known-defects.yaml)")
     lint_cmd.add_argument("--no-baseline", action="store_true", help="treat every finding as new")
     lint_cmd.set_defaults(run=_lint)
 
@@ -274,7 +289,12 @@ def build_parser() -> argparse.ArgumentParser:
         "Nothing a document names is fetched. Exit 0: nothing at or above --fail-on; 1: findings at or above "
         "it; 2: unreadable input.",
     )
-    drift_cmd.add_argument("baseline", nargs="?", metavar="BASELINE", help="the contract clients were built on")
+    drift_cmd.add_argument(
+        "baseline",
+        nargs="?",
+        metavar="BASELINE",
+        help="the contract clients were built on: a file, or whop / wilson for the contract shipped with this tool",
+    )
     drift_cmd.add_argument(
         "candidate", nargs="?", metavar="CANDIDATE", help="the newer document or docs page: a file or an http(s) URL"
     )

@@ -13,6 +13,7 @@ import pytest
 
 from chat_contracts import __version__
 from chat_contracts.cli import main
+from chat_contracts.core.documents import contracts_dir
 from chat_contracts.core.registry import get_provider
 from chat_contracts.provider.checks import CHECKS
 from chat_contracts.reference.faults import build, catalogue
@@ -57,6 +58,22 @@ def test_verify_a_served_provider(
     assert "reproduce: chat-contracts verify --provider=wilson --base-url=" in out and " --seed=7 " in out
 
 
+def test_a_provider_that_cannot_be_verified_is_exit_4_with_hints_in_the_cli_spelling(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONTRACT_TOKEN", TOKEN)
+    api = build(get_provider("whop"), token=TOKEN)
+    with serving(api) as base_url:
+        status = main(["verify", "--provider", "whop", "--base-url", base_url, "--chat-id", "aich_nosuchchat00",
+                       "--", "-W", "ignore::pytest.PytestAssertRewriteWarning"])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert status == 4, out[-3000:] + err[-2000:]
+    assert (
+        "does not know chat 'aich_nosuchchat00' (404): check --chat-id / CONTRACT_CHAT_ID, and that --base-url" in out
+    )
+    assert "--contract-" not in out + err  # every hint names the options of the command that was run
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -69,6 +86,8 @@ def test_verify_a_served_provider(
         (["serve", "--provider", "whop", "--port", "99999"], "argument --port: 99999 is out of range"),
         (["lint", "--baseline", "missing.yaml"], "missing.yaml: no such file"),
         (["drift", "nothing.yaml"], "drift needs BASELINE and CANDIDATE"),
+        (["verify", "--provider", "whop", "--base-url", "http://127.0.0.1:8000/api/v1 ", "--token", "tok-0123456789",
+          "--chat-id", "c"], "--base-url has spaces or line breaks around it"),
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
@@ -79,6 +98,14 @@ def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], ar
     assert raised.value.code == 2
     assert message in err and "--contract-" not in err, err
     assert "Traceback" not in err
+
+
+def test_drift_names_a_shipped_contract_by_its_provider(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # another repository: no contracts/ here
+    assert main(["drift", "whop", str(contracts_dir() / "whop.openapi.yaml")]) == 0
+    assert "No drift" in capsys.readouterr().out
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

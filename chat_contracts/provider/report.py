@@ -106,6 +106,8 @@ def curl(
     auth = auth_argument(record.auth, provider, replay.token if replay else None)
     if auth is not None:
         parts += ["-H", auth]
+    if record.response_headers.get("content-encoding"):  # as the run read it: inflated (a gzip bomb's size shows)
+        parts.append("--compressed")
     if record.body is not None:
         text = _inline(record.body)
         if text is not None:

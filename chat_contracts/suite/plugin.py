@@ -15,6 +15,7 @@ JUnit XML and xdist all see redacted text only.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -47,6 +48,9 @@ from chat_contracts.suite.options import PYTEST, FrontEnd
 # Each row's report carries its provider's summary (xdist serializes a report's attributes back to the
 # controller; JUnit XML does not show them). Redacted where it is made, as data: its keys stay intact.
 SUMMARY = "chat_contracts_summary"
+JUNIT_CLASSNAME = "chat_contracts.suite.test_contract"
+# pytest's JUnit XML writer, in the controller (a private key: if it moves, classnames are pytest's own).
+_JUNIT_XML: Any = getattr(importlib.import_module("_pytest.junitxml"), "xml_key", None)
 _ROW_SUMMARY = pytest.StashKey[str]()
 _CONFIG = pytest.StashKey[SuiteConfig]()
 
@@ -128,6 +132,12 @@ class SuitePlugin:
 
     def __post_init__(self) -> None:
         self.redact = Redactor(self.suite.secrets)
+        self.front = self.config.stash.get(FRONT_END, PYTEST)
+
+    def _leaving(self, text: str) -> str:
+        """Text as it leaves for the terminal, JUnit or a file: options spelled as the user ran the suite
+        (`--chat-id` under `chat-contracts verify`), and every secret redacted."""
+        return self.redact(self.front.respell(text))
 
     # --- running a provider --------------------------------------------------------------------------
 
@@ -183,14 +193,16 @@ class SuitePlugin:
         if reporter is None or hasattr(self.config, "workerinput") or self.config.option.verbose < 0:
             return
         with capture.global_and_fixture_disabled() if capture else _nothing():
-            reporter.write_line(self.redact(f"chat-contracts: {line}"))
+            reporter.write_line(self._leaving(f"chat-contracts: {line}"))
 
     # --- one row ----------------------------------------------------------------------------------------
 
     def judge(self, item: pytest.Item, name: str, row: str) -> None:
         result = self.result(name)
         item.stash[_ROW_SUMMARY] = json.dumps(self.redact.data(self._summary(result), keys=False))
-        if result.setup_error:
+        if result.setup_error:  # the checks were not exercised; the run's own row is red on any dashboard
+            if row == RUN_COMPLETED:
+                pytest.fail(f"[{result.target}] could not be run: {result.setup_error}", pytrace=False)
             pytest.skip(f"not exercised: {name} could not be run: {result.setup_error}")
         if row == RUN_COMPLETED:
             if result.internal_error:
@@ -290,7 +302,7 @@ class SuitePlugin:
         ]
         fault += "".join(sandboxes)
         profile = suite.options.profile
-        return self.redact(
+        return self._leaving(
             f"chat-contracts: {targets}{fault}; seed {suite.options.seed}; at most {suite.options.max_requests} "
             f"requests per provider; profile {profile.name!r} ({profile.generated} generated bodies at most)"
         )
@@ -302,25 +314,37 @@ class SuitePlugin:
         report = yield
         if _ROW_SUMMARY in item.stash:
             setattr(report, SUMMARY, item.stash[_ROW_SUMMARY])
-        if not self.redact.active:
+        if not self.redact.active and self.front is PYTEST:
             return report
         if report.longrepr is not None:
             if isinstance(report.longrepr, tuple):  # a skip: (path, line, reason)
                 path, line, reason = report.longrepr
-                report.longrepr = (path, line, self.redact(reason))
+                report.longrepr = (path, line, self._leaving(reason))
             else:
-                report.longrepr = self.redact(str(report.longrepr))
-        report.sections = [(title, self.redact(content)) for title, content in report.sections]
-        report.user_properties = [(key, self.redact(str(value))) for key, value in report.user_properties]
+                report.longrepr = self._leaving(str(report.longrepr))
+        report.sections = [(title, self._leaving(content)) for title, content in report.sections]
+        report.user_properties = [(key, self._leaving(str(value))) for key, value in report.user_properties]
         if hasattr(report, "wasxfail"):
-            report.wasxfail = self.redact(report.wasxfail)
+            report.wasxfail = self._leaving(report.wasxfail)
         return report
 
+    @pytest.hookimpl(tryfirst=True)  # before JUnit XML records the row
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         dumped = getattr(report, SUMMARY, None)
         if isinstance(dumped, str):
             summary = json.loads(dumped)
             self.summaries[summary["target"]] = summary
+            self._stable_junit_classname(report)
+
+    def _stable_junit_classname(self, report: pytest.TestReport) -> None:
+        """JUnit's classname comes from the row's path under rootdir: from an installed package in a venv under
+        the working directory it is `.venv.lib.python3.11.site-packages.chat_contracts...`, and it changes when
+        the venv or Python does, which breaks a dashboard's history. The suite's rows get one name anywhere."""
+        xml = self.config.stash.get(_JUNIT_XML, None) if _JUNIT_XML is not None else None
+        if xml is not None:
+            prefix = getattr(xml, "prefix", None)
+            classname = f"{prefix}.{JUNIT_CLASSNAME}" if prefix else JUNIT_CLASSNAME
+            xml.node_reporter(report).add_attribute("classname", classname)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -329,7 +353,7 @@ class SuitePlugin:
         if self.suite.write_baseline and self.summaries:
             keys = [tuple(k) for s in self.summaries.values() for k in s["violations"]]
             self.suite.write_baseline.write_text(
-                self.redact(baseline.dump(keys)), encoding="utf-8", errors="backslashreplace"
+                self._leaving(baseline.dump(keys)), encoding="utf-8", errors="backslashreplace"
             )
         if any(s["setup_error"] for s in self.summaries.values()):
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
@@ -345,13 +369,13 @@ class SuitePlugin:
         terminalreporter.section("chat-contracts")
         for summary in self.summaries.values():
             for line in summary["lines"]:
-                write(self.redact(line))
+                write(self._leaving(line))
             restore = summary["restore"]
             if restore and restore["restored"]:
-                write(self.redact(f"chat-contracts: {restore['message']}"), green=True)
+                write(self._leaving(f"chat-contracts: {restore['message']}"), green=True)
             elif restore:
                 terminalreporter.write_sep("!", "CHAT NOT RESTORED", red=True, bold=True)
-                write(self.redact(f"chat-contracts: {restore['message']}"), red=True, bold=True)
+                write(self._leaving(f"chat-contracts: {restore['message']}"), red=True, bold=True)
                 write(
                     self.redact(
                         "restore it by hand with this update: " + json.dumps(restore["body"], ensure_ascii=False)
@@ -359,7 +383,7 @@ class SuitePlugin:
                     red=True,
                 )
             if summary["setup_error"]:
-                write(self.redact(f"ERROR: {summary['setup_error']}"), red=True, bold=True)
+                write(self._leaving(f"ERROR: {summary['setup_error']}"), red=True, bold=True)
         written = sorted({path for s in self.summaries.values() for path in s["written"]})
         if written:
             write("chat-contracts: wrote " + ", ".join(written))

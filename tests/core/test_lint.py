@@ -55,6 +55,14 @@ def test_without_baseline_the_whop_defect_fails(capsys: pytest.CaptureFixture[st
     assert code == 1 and WHOP_422_EXAMPLE in out
 
 
+def test_a_provider_name_stands_for_its_shipped_contract(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # another repository: no contracts/ here
+    code, out, _ = _lint(capsys, "--no-baseline", "whop")
+    assert code == 1 and WHOP_422_EXAMPLE in out and out.splitlines()[-1] == "1 document(s): 1 new finding(s), 0 known"
+
+
 def test_a_new_example_defect_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     def iso_date(spec: dict[str, Any]) -> None:
         media = spec["paths"]["/chat/{chat_id}"]["patch"]["responses"]["200"]["content"]["application/json"]
@@ -207,7 +215,8 @@ def test_one_unreadable_spec_among_good_ones(tmp_path: Path, capsys: pytest.Capt
     bad = tmp_path / "bad.yaml"
     bad.write_text("openapi: [\n", encoding="utf-8")
     code, out, err = _lint(capsys, str(contracts_dir() / "wilson.openapi.yaml"), str(bad))
-    assert code == 2 and len(err.splitlines()) == 1 and "2 document(s)" in out
+    assert code == 2 and len(err.splitlines()) == 1
+    assert out.splitlines()[-1] == "1 document(s): 0 new finding(s), 0 known; 1 could not be read"
 
 
 # Structurally wrong specs are findings (exit 1), never a crash of the validators behind lint.

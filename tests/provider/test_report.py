@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,12 @@ def test_long_or_unprintable_bodies_are_sent_from_a_file(tmp_path: Path, body: b
     (written,) = tmp_path.iterdir()
     assert written.read_bytes() == body
     assert line.endswith(f"--data-binary @{written}")
+
+
+def test_a_compressed_answer_is_inflated_by_the_pasted_curl_too(tmp_path: Path) -> None:
+    gzipped = replace(record(b"{}"), response_headers={"content-type": "application/json", "content-encoding": "gzip"})
+    assert curl(gzipped, WHOP, tmp_path).split()[-3:] == ["--compressed", "--data-binary", "'{}'"]
+    assert "--compressed" not in curl(record(b"{}"), WHOP, tmp_path)
 
 
 def test_a_body_file_holds_no_secret(tmp_path: Path) -> None:

@@ -91,6 +91,22 @@ def test_mock_run_passes_with_a_row_per_provider_and_check(pytester: pytest.Pyte
     result.stdout.fnmatch_lines(["*whop (mock https://api.whop.com/api/v1): seed 7, * request(s)"])
 
 
+def junit_names(path: Path) -> set[tuple[str, str]]:
+    return {(case.get("classname", ""), case.get("name", "")) for case in ET.parse(path).getroot().iter("testcase")}
+
+
+def test_junit_rows_are_named_the_same_with_and_without_xdist_and_wherever_the_package_is(
+    pytester: pytest.Pytester,
+) -> None:
+    """pytest names a row's class after its path under rootdir: here the package is outside it ("..." parts);
+    a venv under the working directory gives `.venv.lib.python3.11.site-packages...`. Neither may show."""
+    assert pytester.runpytest_inprocess(*SUITE, "--junitxml=plain.xml").ret == 0
+    assert pytester.runpytest_inprocess(*SUITE, "--junitxml=spread.xml", "-n", "2").ret == 0
+    plain = junit_names(pytester.path / "plain.xml")
+    assert {classname for classname, _ in plain} == {"chat_contracts.suite.test_contract"}
+    assert len(plain) == 2 * (len(CHECKS) + 1) and junit_names(pytester.path / "spread.xml") == plain
+
+
 def test_a_conftest_of_the_users_own_does_not_break_the_suite(pytester: pytest.Pytester) -> None:
     """A conftest.py that does not apply to the suite's files makes pytest hash every plugin."""
     pytester.mkdir("tests").joinpath("conftest.py").write_text("", encoding="utf-8")
@@ -188,8 +204,10 @@ def test_a_provider_that_cannot_be_verified_is_exit_4_with_one_line(
     else:
         args = live(base_url)
         message = "refused the token (401): check --contract-token"
-    result = pytester.runpytest_inprocess(*args)
+    result = pytester.runpytest_inprocess(*args, "--junitxml=junit.xml")
     assert result.ret == 4, result.stdout.str()[-2000:]
+    rows = junit_rows(pytester.path / "junit.xml")  # red on a dashboard too: the run's row fails, checks skip
+    assert rows.pop("test_contract[whop-run_completed]") == "failure" and set(rows.values()) == {"skipped"}
     lines = errors(result)
     assert len(lines) == 1 and message.split("could not be run: ")[-1] in lines[0], lines
     assert "Traceback" not in result.stdout.str()
