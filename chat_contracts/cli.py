@@ -27,7 +27,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_CANNOT_RUN, EXIT_INT
 def _contract(source: str) -> str:
     """A spec argument: a provider's name stands for its contract as shipped in the package (no clone needed),
     unless a file of that name is there."""
-    if source in provider_names() and not Path(source).exists():
+    if source in provider_names() and not Path(source).is_file():
         return str(contracts_dir() / get_provider(source).spec_file)
     return source
 

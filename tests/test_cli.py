@@ -87,7 +87,7 @@ def test_a_provider_that_cannot_be_verified_is_exit_4_with_hints_in_the_cli_spel
         (["lint", "--baseline", "missing.yaml"], "missing.yaml: no such file"),
         (["drift", "nothing.yaml"], "drift needs BASELINE and CANDIDATE"),
         (["verify", "--provider", "whop", "--base-url", "http://127.0.0.1:8000/api/v1 ", "--token", "tok-0123456789",
-          "--chat-id", "c"], "--base-url has spaces or line breaks around it"),
+          "--chat-id", "c"], "--base-url holds spaces or control characters"),
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
@@ -98,6 +98,16 @@ def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], ar
     assert raised.value.code == 2
     assert message in err and "--contract-" not in err, err
     assert "Traceback" not in err
+
+
+def test_rerun_lines_are_spelled_as_run_under_xdist_too(capsys: pytest.CaptureFixture[str]) -> None:
+    """The rows are judged in the workers: they learn how the controller was started."""
+    status = main(["verify", "--provider", "whop", "--mock-fault", "missing-created-timestamp", "--seed", "7",
+                   "--", "-n", "2", "-W", "ignore::pytest.PytestAssertRewriteWarning"])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert status == 1, out[-3000:] + err[-2000:]
+    assert "reproduce: chat-contracts verify --provider=whop --seed=7 --mock-fault=missing-created-timestamp" in out
+    assert "--contract-" not in out + err
 
 
 def test_drift_names_a_shipped_contract_by_its_provider(

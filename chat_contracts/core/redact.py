@@ -43,6 +43,7 @@ import re
 from collections.abc import Callable, Iterable
 from html.entities import html5
 from typing import Any, overload
+from urllib.parse import quote
 
 REDACTED = "***"
 _ESCAPE = re.compile(
@@ -66,12 +67,13 @@ _DROPPED = frozenset({"backslashes", "mixed"})  # the escapes that stand for not
 # as escapes.
 # How many backslashes belong to an escaped NUL depends on how often the text was escaped, which it does not
 # say (`\\x00u0041` is a NUL then `\u0041`, or `A` with a NUL before it, escaped twice): both are tried.
+# And "\\0" (YAML's NUL, C's before an octal digit) may be a backslash before a secret that starts with 0.
 _NULS = (
-    re.compile(r"(?:\x00|\\x00|\\u0000|\\0)+", re.IGNORECASE),  # \0: YAML's (and C's, before an octal digit too)
+    re.compile(r"(?:\x00|\\x00|\\u0000)+", re.IGNORECASE),
+    re.compile(r"(?:\x00|\\x00|\\u0000|\\0)+", re.IGNORECASE),
     re.compile(r"(?:\x00|\\{1,2}x00|\\{1,2}u0000|\\{1,2}0)+", re.IGNORECASE),
 )
 CLIP_MARGIN = 4096  # characters read past a cut, so that a secret the cut runs through is still found
-ESCAPED_WIDTH = 12  # characters a character of a secret takes at most, escaped as deeply as it is sought
 # HTML's named entities that stand for one character (html5 also has some that stand for two).
 _ENTITIES = {name[:-1]: char for name, char in html5.items() if name.endswith(";") and len(char) == 1}
 WHOLE_BELOW = 24  # a secret shorter than this is not redacted by halves: they are too common
@@ -280,6 +282,11 @@ def _escape_all(secret: str, template: str) -> str:
     return "".join(c if c.isascii() and c.isalnum() else template.format(ord(c)) for c in secret)
 
 
+def _json_html_safe(secret: str) -> str:
+    """`secret` as .NET's and Go's JSON encoders write it by default: `+<>&'` and the backtick as \\u00XX."""
+    return "".join(f"\\u{ord(c):04x}" if c in "+<>&'`" else c for c in secret)
+
+
 def _json_once(text: str) -> str:
     return json.dumps(text)[1:-1]
 
@@ -294,6 +301,7 @@ def _forms_as_written(secret: str) -> Iterable[tuple[str, int]]:
     "00...", "%" before "cc_..."), and a secret with escapes or backslashes of its own JSON-escaped once and
     twice too (its backslashes are invisible in the normalised text)."""
     escaped = [_escape_all(secret, "%{:02x}"), _escape_all(secret, "\\u{:04x}"), _escape_all(secret, "&#{};")]
+    escaped += [quote(secret, safe=""), quote(secret), _json_html_safe(secret)]  # as URL encoders, .NET, Go write
     for encoded in _encodings(secret) + [e for e in escaped if e != secret]:
         yield _fold(encoded), _min_run(secret, encoded, _fold)
     if _decoded(secret) == _fold(secret):
@@ -312,10 +320,7 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         needles: dict[tuple[str, int], _Needle] = {}
         as_written: dict[tuple[str, int], _Needle] = {}
-        unique = {s for s in secrets if s}
-        # How long a secret can be as written, escaped as deeply as it is sought (`&amp;#x2b;`: 10 a character).
-        self._longest_written = min(ESCAPED_WIDTH * max(map(len, unique), default=0), CLIP_MARGIN)
-        for secret in unique:
+        for secret in {s for s in secrets if s}:
             for form, min_run in _forms(secret):
                 needles.setdefault((form, min_run), _Needle(form, min_run))
             for form, min_run in _forms_as_written(secret):
@@ -351,21 +356,21 @@ class Redactor:
     @overload
     def head(self, data: builtins.bytes, limit: int) -> builtins.bytes: ...
     def head(self, data: str | builtins.bytes, limit: int) -> str | builtins.bytes:
-        """The first `limit` characters (or bytes) of `data`, redacted. Redacted first, with CLIP_MARGIN more
-        after them: a secret the cut runs through would no longer be found. The end of that window cuts
-        what it ends in too, and redaction before it shrinks the text (each secret to "***"), which would
-        bring that end into view: the window's last secret's length, as written, is never shown."""
+        """The first `limit` characters (or bytes) of `data`, redacted; a secret the cut runs through is
+        redacted whole (so the result may run a little past `limit`). Sought in a window of CLIP_MARGIN more:
+        a secret cut in two by the cut would not be found. The cut is made in the text as written: what the
+        window's own end cut through, too short to be found, stays CLIP_MARGIN past it, out of view."""
         window = data[: limit + CLIP_MARGIN]
-        redacted = self(window) if isinstance(window, str) else self.bytes(window)
-        if len(data) > len(window):
-            redacted = redacted[: max(len(redacted) - self._longest_written, 0)]
-        return redacted[:limit]
+        spans = self._spans(window if isinstance(window, str) else window.decode("latin-1"))  # a byte a character
+        cut = max([limit, *(end for begin, end in spans if begin < limit < end)])
+        return self(window[:cut]) if isinstance(window, str) else self.bytes(window[:cut])
 
     def _spans(self, text: str) -> list[tuple[int, int]]:
         """The spans of `text` to redact, merged and in order."""
-        if not _NULS[0].search(text):
+        if not _NULS[1].search(text):
             return self._spans_without_nuls(text)
-        spans: list[tuple[int, int]] = []
+        # "\\0" may be no NUL at all (a backslash before a secret that starts with 0): the text as it is, too.
+        spans: list[tuple[int, int]] = self._spans_without_nuls(text)
         for nuls in _NULS:  # found in the text without its NULs, then moved back over the NULs before them
             stripped = nuls.sub("", text)
             found = self._spans_without_nuls(stripped)

@@ -206,8 +206,8 @@ def _live_config(
 def _base_url(text: str, where: str) -> str:
     # The URL is never repeated: whatever stands before an @, in a query, or where a port should be
     # (`http://host:password/`) may be a secret, and a URL with no `//` hides where those are.
-    if text != text.strip():
-        raise UsageError(f"{where} has spaces or line breaks around it (not shown)")
+    if any(c.isspace() or not c.isprintable() for c in text):
+        raise UsageError(f"{where} holds spaces or control characters (not shown)")
     if "@" in text:
         raise UsageError(f"{where} carries credentials (user:password@): give the token with CONTRACT_TOKEN instead")
     try:

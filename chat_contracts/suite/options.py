@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -166,10 +167,16 @@ class FrontEnd:
         return out
 
     def respell(self, text: str) -> str:
-        """`text` with the suite's option flags (--contract-NAME) as this front end writes them."""
-        return text.replace("--contract-", self.flag_prefix)
+        """`text` with the suite's option flags (--contract-NAME) as this front end writes them; anything else
+        that holds "--contract-" (a path, a provider's data) is left as it is."""
+        if self.flag_prefix == "--contract-" or "--contract-" not in text:
+            return text
+        return _FLAGS.sub(lambda match: self.flag_prefix + match[1], text)
 
 
+# A suite option's flag, standing alone (not inside a longer word or path).
+_NAMES = "|".join(re.escape(option.name) for option in OPTIONS)
+_FLAGS = re.compile(rf"(?<![\w/.-])--contract-({_NAMES})(?![\w-])")
 PYTEST = FrontEnd(("pytest", "--pyargs", "chat_contracts.suite"), "--contract-")
 CLI = FrontEnd(("chat-contracts", "verify"), "--")
 

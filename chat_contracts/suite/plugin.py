@@ -43,7 +43,7 @@ from chat_contracts.provider.verify import CHAT_RESTORED, RUN_COMPLETED, RunResu
 from chat_contracts.reference.faults import build
 from chat_contracts.reference.transport import mock_transport
 from chat_contracts.suite.config import SuiteConfig, per_provider, read_config, writable
-from chat_contracts.suite.options import PYTEST, FrontEnd
+from chat_contracts.suite.options import CLI, PYTEST, FrontEnd
 
 # Each row's report carries its provider's summary (xdist serializes a report's attributes back to the
 # controller; JUnit XML does not show them). Redacted where it is made, as data: its keys stay intact.
@@ -60,10 +60,16 @@ def rows(config: SuiteConfig) -> list[str]:
     return [*CHECKS, RUN_COMPLETED, *([CHAT_RESTORED] if config.live else [])]
 
 
+def _front_end_of_controller(config: pytest.Config) -> FrontEnd:
+    """In an xdist worker, the front end the controller was started by (see `pytest_configure_node`)."""
+    workerinput = getattr(config, "workerinput", {})
+    return CLI if workerinput.get(_FRONT_END_KEY) == "cli" else PYTEST
+
+
 def suite_config(config: pytest.Config) -> SuiteConfig:
     """The suite's settings, read on first use (only when the suite is collected); a UsageError is one line."""
     if _CONFIG not in config.stash:
-        front = config.stash.get(FRONT_END, PYTEST)
+        front = config.stash.get(FRONT_END, None) or _front_end_of_controller(config)
         try:
             suite = read_config(lambda name: config.getoption("contract_" + name.replace("-", "_")), os.environ, front)
             if getattr(config.option, "xmlpath", None):  # pytest's own option: known bad before a live run, too
@@ -78,6 +84,7 @@ def suite_config(config: pytest.Config) -> SuiteConfig:
 
 
 PLUGIN_NAME = "chat-contracts-suite"
+_FRONT_END_KEY = "chat_contracts_front_end"
 FRONT_END = pytest.StashKey[FrontEnd]()  # how the suite was started, for the lines that rerun a row
 
 
@@ -91,15 +98,26 @@ def _redacted_logs(redact: Redactor) -> Iterator[None]:
         record = make(*args, **kwargs)
         try:
             record.msg, record.args = redact(record.getMessage()), ()
-        except Exception:  # a message its arguments do not fit: logging reports it when it is emitted
-            record.msg, record.args = redact(str(record.msg)), ()
+            if record.exc_info:  # formatted here, redacted, and kept as the text handlers print
+                record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+                record.exc_info = None
+            if record.stack_info:
+                record.stack_info = redact(record.stack_info)
+        except Exception:  # a message its arguments do not fit: nothing of it is shown rather than a secret
+            record.msg, record.args, record.exc_info, record.exc_text = (
+                "(a log message that could not be redacted)",
+                (),
+                None,
+                None,
+            )
         return record
 
     logging.setLogRecordFactory(redacted)
     try:
         yield
     finally:
-        logging.setLogRecordFactory(make)
+        if logging.getLogRecordFactory() is redacted:  # unless someone set another since
+            logging.setLogRecordFactory(make)
 
 
 def _worker_pid(node: Any) -> int | None:
@@ -132,7 +150,7 @@ class SuitePlugin:
 
     def __post_init__(self) -> None:
         self.redact = Redactor(self.suite.secrets)
-        self.front = self.config.stash.get(FRONT_END, PYTEST)
+        self.front = self.config.stash.get(FRONT_END, None) or _front_end_of_controller(self.config)
 
     def _leaving(self, text: str) -> str:
         """Text as it leaves for the terminal, JUnit or a file: options spelled as the user ran the suite
@@ -278,6 +296,11 @@ class SuitePlugin:
                 os.kill(pid, signal.SIGTERM)
 
     @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """xdist, in the controller: workers write rerun lines and hints as the user ran the suite too."""
+        node.workerinput[_FRONT_END_KEY] = "cli" if self.front is CLI else "pytest"
+
+    @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         """xdist, in the controller: a worker that ended is no longer signalled (its pid may be reused)."""
         pid = _worker_pid(node)
@@ -321,7 +344,9 @@ class SuitePlugin:
                 path, line, reason = report.longrepr
                 report.longrepr = (path, line, self._leaving(reason))
             else:
-                report.longrepr = self._leaving(str(report.longrepr))
+                shown = str(report.longrepr)
+                if self._leaving(shown) != shown:  # else kept as pytest made it (JUnit's message comes from it)
+                    report.longrepr = self._leaving(shown)
         report.sections = [(title, self._leaving(content)) for title, content in report.sections]
         report.user_properties = [(key, self._leaving(str(value))) for key, value in report.user_properties]
         if hasattr(report, "wasxfail"):
@@ -334,7 +359,9 @@ class SuitePlugin:
         if isinstance(dumped, str):
             summary = json.loads(dumped)
             self.summaries[summary["target"]] = summary
-            self._stable_junit_classname(report)
+        path, _, test = report.nodeid.partition("::")
+        if path.rsplit("/", 1)[-1] == "test_contract.py" and test.startswith("test_contract["):  # a row of ours,
+            self._stable_junit_classname(report)  # in any phase (an error in setup, a teardown after a failure)
 
     def _stable_junit_classname(self, report: pytest.TestReport) -> None:
         """JUnit's classname comes from the row's path under rootdir: from an installed package in a venv under

@@ -5,6 +5,7 @@ line, and a plugin that stays out of sessions that do not collect the suite."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from chat_contracts.core.redact import Redactor
 from chat_contracts.core.registry import get_provider
 from chat_contracts.drift.observe import Observations
 from chat_contracts.provider.checks import CHECKS
@@ -379,3 +381,22 @@ def test_the_header_says_what_runs(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_inprocess(*SUITE, "--contract-provider", "whop", "--contract-profile", "ci", "--co")
     assert re.search(r"chat-contracts: whop \(mock .*\); seed 7; at most 150 requests per provider; profile 'ci'",
                      result.stdout.str())  # fmt: skip
+
+
+def test_log_records_made_during_a_run_are_redacted_tracebacks_and_all(caplog: pytest.LogCaptureFixture) -> None:
+    from chat_contracts.suite.plugin import _redacted_logs
+
+    secret = "tok_logged-0123456789abcdef"
+    logger = logging.getLogger("httpcore.test")
+    with caplog.at_level(logging.DEBUG):
+        with _redacted_logs(Redactor([secret])):
+            try:
+                raise ValueError(f"answered with {secret}")
+            except ValueError:
+                logger.exception("headers: %s", [("x-debug-token", secret)])
+            logger.debug("%s %s", "too few")  # arguments that do not fit
+        during = caplog.text
+        logger.debug("after the run: %s", secret)  # the factory is logging's own again
+    assert secret not in during and "headers: [('x-debug-token', '***')]" in during
+    assert "ValueError: answered with ***" in during
+    assert f"after the run: {secret}" in caplog.text
