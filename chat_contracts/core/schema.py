@@ -21,7 +21,6 @@ from typing import Any
 from chat_contracts.core.documents import Document, pointer
 from chat_contracts.core.errors import DocumentError
 
-JSON_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
 MAX_MERGES = 10_000  # shapes made by merging `allOf` branches whose properties collide
 # Keywords that make a `$ref` with siblings more than a reference (3.1 allows siblings): its own part of an allOf.
 SCHEMA_KEYWORDS = frozenset({

@@ -345,8 +345,9 @@ class SuitePlugin:
                 report.longrepr = (path, line, self._leaving(reason))
             else:
                 shown = str(report.longrepr)
-                if self._leaving(shown) != shown:  # else kept as pytest made it (JUnit's message comes from it)
-                    report.longrepr = self._leaving(shown)
+                leaving = self._leaving(shown)
+                if leaving != shown:  # else kept as pytest made it (JUnit's message comes from it)
+                    report.longrepr = leaving
         report.sections = [(title, self._leaving(content)) for title, content in report.sections]
         report.user_properties = [(key, self._leaving(str(value))) for key, value in report.user_properties]
         if hasattr(report, "wasxfail"):
